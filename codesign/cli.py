@@ -60,8 +60,12 @@ def cmd_flow(args: argparse.Namespace) -> int:
     from codesign import flow
     from codesign.models import zoo
 
-    zoo.get(args.model)
+    mod = zoo.module(args.model)
     verb = args.verb
+    custom = getattr(mod, f"flow_{verb}", None)
+    if custom is not None:  # a model family with its own flow (e.g. spiking networks)
+        _print_json(custom(args.model))
+        return 0
     if verb == "train":
         _print_json(flow.train(args.model))
     elif verb == "export":
