@@ -94,6 +94,15 @@ def cmd_flow(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_flow(verb: str, rest: list[str]):
+    """A zoo model's own `flow_<verb>` (e.g. `codesign rtl delay_snn`), if it has one."""
+    from codesign.models import zoo
+
+    if not rest or rest[0] not in zoo.ZOO:
+        return None
+    return getattr(zoo.module(rest[0]), f"flow_{verb.replace('-', '_')}", None)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="codesign",
@@ -117,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in EXTERNAL_VERBS:
+            custom = _model_flow(argv[0], argv[1:])
+            if custom is not None:
+                _print_json(custom(argv[1]))
+                return 0
             mod, func = EXTERNAL_VERBS[argv[0]][1].split(":")
             return int(getattr(importlib.import_module(mod), func)(argv[1:]) or 0)
         args = build_parser().parse_args(argv)
