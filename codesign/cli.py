@@ -13,7 +13,12 @@ import sys
 from codesign.errors import CodesignError
 
 # verb -> (help, "module:function" taking argv, or None for the built-in flow verbs)
-EXTERNAL_VERBS: dict[str, tuple[str, str]] = {}
+EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
+    "reram": (
+        "map a model onto ReRAM crossbars (noise, drift, faults, ADC/DAC), sweeps, energy",
+        "codesign.sim.reram.cli:main",
+    ),
+}
 
 FLOW_VERBS = {
     "train": "train the float baseline and the QAT model (build/<model>/checkpoint.pt)",

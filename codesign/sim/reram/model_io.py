@@ -1,0 +1,86 @@
+"""Find an exported integer model and its golden test split under build/<model>/, write reports."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from codesign.errors import CodesignError
+from codesign.ir.graph import IntGraph
+
+
+def load_exported(model: str, build: Path) -> tuple[IntGraph, np.ndarray, np.ndarray]:
+    """(graph, x_test int64, labels) from build/<model>/onnx/model.onnx + golden/layers.npz."""
+    onnx_path = build / model / "onnx" / "model.onnx"
+    npz_path = build / model / "golden" / "layers.npz"
+    if not onnx_path.exists():
+        raise CodesignError(
+            f"model '{model}': {onnx_path} not found — export the model first "
+            f"(its golden test split {npz_path} is needed too)"
+        )
+    if not npz_path.exists():
+        raise CodesignError(f"model '{model}': golden test split {npz_path} not found")
+    try:
+        from codesign.ir.lower import load_int_graph  # lazy: written by another engineer
+    except ImportError as exc:
+        raise CodesignError(
+            f"model '{model}': codesign.ir.lower.load_int_graph is not available ({exc})"
+        ) from None
+    graph = load_int_graph(str(onnx_path))
+    with np.load(npz_path) as data:
+        for key in ("input", "labels"):
+            if key not in data:
+                raise CodesignError(f"{npz_path}: missing array '{key}'")
+        x = data["input"].astype(np.int64)
+        labels = data["labels"].astype(np.int64)
+        golden_out = {k: data[k] for k in data.files if k not in ("input", "labels")}
+    if x.ndim != 2 or x.shape[1] != graph.layers[0].in_features:
+        raise CodesignError(
+            f"{npz_path}: 'input' has shape {x.shape}, model '{model}' expects "
+            f"(n, {graph.layers[0].in_features})"
+        )
+    if len(labels) != len(x):
+        raise CodesignError(f"{npz_path}: {len(labels)} labels for {len(x)} inputs")
+    # the stored golden tensors must agree with our executor (guards against stale files)
+    from codesign.ir import golden
+
+    ref = golden.run(graph, x)
+    for name, arr in golden_out.items():
+        if name in ref and not np.array_equal(ref[name], arr):
+            raise CodesignError(
+                f"{npz_path}: stored '{name}' differs from codesign.ir.golden.run on the graph"
+            )
+    return graph, x, labels
+
+
+def write_json(path: Path, obj: dict) -> None:
+    """Write JSON through a temporary file and rename (never a half-written report)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=_default) + "\n")
+    os.replace(tmp, path)
+
+
+def _default(o: object) -> object:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def digital_reference(model: str, build: Path) -> dict:
+    """The digital 45 nm estimate written by `codesign energy`, if it exists (read as is)."""
+    path = build / model / "reports" / "energy.json"
+    if not path.exists():
+        return {"available": False, "hint": f"run `codesign energy {model}` to write {path}"}
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        return {"available": False, "error": f"{path}: {exc}"}
+    return {"available": True, "path": str(path), "report": data}
