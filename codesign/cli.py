@@ -14,6 +14,18 @@ from codesign.errors import CodesignError
 
 # verb -> (help, "module:function" taking argv, or None for the built-in flow verbs)
 EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
+    "hls4ml": (
+        "hls4ml C-simulation (io_parallel/io_stream) vs the golden model",
+        "codesign.hls.hls4ml_flow:main",
+    ),
+    "finn": (
+        "FINN RTL flow: estimates, RTL code, Verilator layer simulations vs golden",
+        "codesign.hls.finn_flow:main",
+    ),
+    "compare": (
+        "own RTL / hls4ml / FINN side by side (reports/compare.json + PNG)",
+        "codesign.hls.compare:main",
+    ),
     "sfq": (
         "pulse-level SFQ simulation of a model (or the xor network): exactness, timing, energy",
         "codesign.sim.sfq.cli:main",

@@ -1,0 +1,48 @@
+"""FINN (finn-plus, no Vivado) on digits_mlp: estimates, RTL code, one RTL layer under Verilator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from codesign import paths
+
+SIM_LAYER = "Thresholding_rtl_2"  # the smallest build (10 channels); `codesign finn` runs all six
+
+
+@pytest.fixture(scope="module")
+def finn_report(trained_digits):
+    from codesign.hls import finn_flow
+
+    return finn_flow.run("digits_mlp", rtlsim=True, only=[SIM_LAYER])
+
+
+def test_finn_estimates(finn_report):
+    r = finn_report
+    assert list(r["layers"]) == [
+        f"{kind}_rtl_{i}" for i in range(3) for kind in ("MVAU", "Thresholding")
+    ]
+    for name, lay in r["layers"].items():
+        assert set(lay["estimate"]) == {"LUT", "BRAM_18K", "URAM", "DSP"}
+        assert lay["cycles_estimate"] > 0
+        assert lay["rtl_files"], name
+    # folding from flows/digits_mlp.yaml: fc0 PE 8 x SIMD 16 -> 64*64/(8*16) = 32 cycles
+    assert r["layers"]["MVAU_rtl_0"]["folding"] == {"PE": 8, "SIMD": 16}
+    assert r["layers"]["MVAU_rtl_0"]["cycles_estimate"] == 32
+    assert r["cycles_per_inference_estimate"] == 32
+    assert r["outside_partition"] == ["Mul_0 (Mul)"]  # the output scale stays on the host
+    assert set(r["threshold_check"]) == {"fc0", "fc1", "fc2"}
+    on_disk = json.loads((paths.reports_dir("digits_mlp") / "finn.json").read_text())
+    assert on_disk["estimate_totals"] == r["estimate_totals"]
+
+
+def test_finn_rtl_layer_equals_golden(finn_report):
+    r = finn_report
+    assert r["layers_simulated"] == [SIM_LAYER]
+    sim = r["layers"][SIM_LAYER]["rtlsim"]
+    assert sim["golden_tensor"] == "fc2"
+    assert sim["samples"] == 360
+    assert sim["mismatches"] == 0, sim["first_mismatch"]
+    assert sim["stall_probability"] > 0  # back-pressure was exercised
+    assert r["mismatches"] == 0
