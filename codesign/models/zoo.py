@@ -20,6 +20,21 @@ ZOO: dict[str, ZooEntry] = {
         "sklearn digits, MLP 64-64-32-10, W4 POST (base sqrt2) / A8, QAT",
         "codesign.models.digits_mlp",
     ),
+    "delay_snn": ZooEntry(
+        "delay_snn",
+        "spiking MLP, learnable delays (DCLS) 6-32-32-8, timing task, W8 uniform, integer LIF",
+        "codesign.models.delay_snn",
+    ),
+    "hd_snn": ZooEntry(
+        "hd_snn",
+        "HD-SNN heterogeneous-delay 3-D conv, moving-dots direction, W8 uniform, integer LIF",
+        "codesign.models.hd_snn",
+    ),
+    "codenet_tiny": ZooEntry(
+        "codenet_tiny",
+        "generated shapes detection, CoDeNet square-deformable dw3x3 + 1x1, CenterNet head, W4/A8",
+        "codesign.models.codenet_tiny",
+    ),
 }
 
 

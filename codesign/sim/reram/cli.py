@@ -15,6 +15,7 @@ import numpy as np
 
 from codesign.errors import CodesignError
 from codesign.ir import golden
+from codesign.paths import build_root
 from codesign.sim.reram.config import CrossbarConfig, parse_value
 from codesign.sim.reram.evaluate import STANDARD_SWEEPS, parse_sweep, run_point, sweep
 from codesign.sim.reram.model_io import digital_reference, load_exported, write_json
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="sweep each knob alone on the ideal crossbar (default) or on the default one",
     )
     p.add_argument("--calib", type=int, default=64, help="inputs used to calibrate ADC ranges")
-    p.add_argument("--build", type=Path, default=Path("build"))
+    p.add_argument("--build", type=Path, default=build_root())
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--nmnist-root", type=Path, help="lsm_reram: real N-MNIST folder instead")
     p.add_argument("--limit", type=int, help="lsm_reram: use only the first N samples")

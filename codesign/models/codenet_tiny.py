@@ -1,0 +1,381 @@
+"""codenet_tiny: CoDeNet-style square-deformable detector on the generated shapes set.
+
+Flow (`codesign <verb> codenet_tiny`), every step under build/codenet_tiny/:
+  train  -> checkpoint.pt (float + QAT integer model), reports/train.json
+  export -> onnx/model.onnx (integer graph, codesign.DeformConv / CodenetRequant)
+  golden -> golden/layers.npz, reports/golden.json (golden == PyTorch integer mode, AP50s)
+  rtl    -> rtl/ (codenet_accel for this model + host program), reports/rtl.json (lint, Yosys)
+  sim    -> Verilator run vs golden, cycles vs the analytic model, paper-scale accounting:
+            reports/codenet.json and reports/detections.png
+The model itself is codesign/codenet/model.py.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import torch
+
+from codesign import paths
+from codesign.atomic import atomic_dir, atomic_path, write_json
+from codesign.errors import CodesignError
+
+NAME = "codenet_tiny"
+DEFAULTS = {
+    "model": {"channels": 16, "blocks": 3},
+    "data": {"train": 800, "test": 200, "size": 64, "seed_train": 1, "seed_test": 2},
+    "quant": {"first_bits": 8, "weight_bits": 4},
+    "train": {
+        "seed": 0,
+        "float_epochs": 12,
+        "rounded_epochs": 8,
+        "qat_epochs": 6,
+        "batch_size": 32,
+        "lr_float": 3e-3,
+        "lr_rounded": 2e-3,
+        "lr_qat": 5e-4,
+    },
+    "rtl": {"pa": 4, "pe": 4, "sim_images": 2, "clock_mhz": 200, "yosys": True},
+}
+
+
+def config(overrides: dict | None = None) -> dict:
+    """Defaults < flows/codenet_tiny.yaml < overrides (section by section)."""
+    flow = paths.flow_config(NAME)
+    out = {}
+    for sec, vals in DEFAULTS.items():
+        f = flow.get(sec, {})
+        f = f if isinstance(f, dict) else {}  # e.g. a top-level `model: codenet_tiny` line
+        out[sec] = {**vals, **f, **(overrides or {}).get(sec, {})}
+    return out
+
+
+def data(cfg: dict):
+    from codesign.data.detection import make_detection_set
+
+    d = cfg["data"]
+    return (
+        make_detection_set(int(d["train"]), int(d["size"]), seed=int(d["seed_train"])),
+        make_detection_set(int(d["test"]), int(d["size"]), seed=int(d["seed_test"])),
+    )
+
+
+def _ck():
+    return paths.model_dir(NAME) / "checkpoint.pt"
+
+
+def train(cfg: dict) -> dict:
+    """Float (bounded bilinear) -> rounded-offset fine-tune -> QAT; saves checkpoint.pt."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # 2 shared cores: one thread was the fastest here (~2x)
+    try:
+        return _train(cfg)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(cfg: dict) -> dict:
+    from codesign.codenet.model import FloatCodeNet, QuantCodeNet
+    from codesign.codenet.train import fit
+    from codesign.data.detection import CLASSES
+
+    t, m = cfg["train"], cfg["model"]
+    tr, _ = data(cfg)
+    seed = int(t["seed"])
+    torch.manual_seed(seed)
+    t0 = time.time()
+    fm = FloatCodeNet(int(m["channels"]), len(CLASSES), int(m["blocks"]), "bounded")
+    bs = int(t["batch_size"])
+    fit(fm, tr, int(t["float_epochs"]), float(t["lr_float"]), bs, seed, "float")
+    float_state = {k: v.clone() for k, v in fm.state_dict().items()}
+    fm.set_mode("rounded")
+    if int(t["rounded_epochs"]) > 0:
+        fit(fm, tr, int(t["rounded_epochs"]), float(t["lr_rounded"]), bs, seed, "rounded")
+    qm = QuantCodeNet.from_float(
+        fm, int(cfg["quant"]["first_bits"]), int(cfg["quant"]["weight_bits"])
+    )
+    qm.calibrate(torch.as_tensor(tr.images[:256]))
+    if int(t["qat_epochs"]) > 0:
+        fit(qm, tr, int(t["qat_epochs"]), float(t["lr_qat"]), bs, seed, "QAT")
+    state = {
+        "config": cfg,
+        "float": float_state,
+        "rounded": fm.state_dict(),
+        "quant": qm.state_dict(),
+        "formats": {
+            lay.name: [lay.in_exp, lay.in_zp, lay.out_exp, lay.out_zp] for lay in qm.layers
+        },
+    }
+    with atomic_path(_ck()) as tmp:
+        torch.save(state, tmp)
+    report = {"model": NAME, "train_seconds": round(time.time() - t0, 1), **cfg}
+    write_json(paths.reports_dir(NAME) / "train.json", report)
+    return report
+
+
+def load():
+    """(float bilinear model, float rounded model, QuantCodeNet, config) from the checkpoint."""
+    from codesign.codenet.model import FloatCodeNet, QuantCodeNet
+    from codesign.data.detection import CLASSES
+
+    if not _ck().is_file():
+        raise CodesignError(f"no checkpoint for '{NAME}' at {_ck()} (run `codesign train {NAME}`)")
+    st = torch.load(_ck(), weights_only=False)
+    cfg = st["config"]
+    m = cfg["model"]
+    fm = FloatCodeNet(int(m["channels"]), len(CLASSES), int(m["blocks"]), "bounded")
+    fm.load_state_dict(st["float"])
+    rm = FloatCodeNet(int(m["channels"]), len(CLASSES), int(m["blocks"]), "rounded")
+    rm.load_state_dict(st["rounded"])
+    qm = QuantCodeNet.from_float(
+        rm, int(cfg["quant"]["first_bits"]), int(cfg["quant"]["weight_bits"])
+    )
+    qm.load_state_dict(st["quant"])
+    for lay in qm.layers:
+        lay.in_exp, lay.in_zp, lay.out_exp, lay.out_zp = st["formats"][lay.name]
+    return fm.eval(), rm.eval(), qm.eval(), cfg
+
+
+def flow_train(model: str = NAME) -> dict:
+    return train(config())
+
+
+def flow_export(model: str = NAME) -> dict:
+    from codesign.codenet.export import load_graph, to_graph, write_onnx
+    from codesign.codenet.model import BLOCK
+
+    _, _, qm, cfg = load()
+    size = int(cfg["data"]["size"])
+    g = to_graph(qm, NAME, (BLOCK * BLOCK, size // BLOCK, size // BLOCK), BLOCK, BLOCK)
+    path = write_onnx(g, paths.onnx_path(NAME))
+    back = load_graph(path, NAME)
+    return {
+        "path": str(path),
+        "macs": back.macs(),
+        "layers": [
+            {
+                "name": lay.name,
+                "kind": lay.kind,
+                "src": lay.src,
+                "s_src": lay.s_src,
+                "shape": list(lay.weight.shape),
+                "weight_bits": lay.weight_bits,
+                "relu": lay.relu,
+                "out_exp": lay.out_exp,
+                "out_zp": lay.out_zp,
+            }
+            for lay in back.layers
+        ],
+    }
+
+
+def _ap(head_real: np.ndarray, ds, classes: int, stride: int) -> float:
+    from codesign.codenet import centernet, metrics
+
+    return metrics.coco_ap50(
+        centernet.decode(head_real, classes, stride), ds.boxes, ds.labels, classes
+    )
+
+
+def flow_golden(model: str = NAME) -> dict:
+    """Golden model on the test split vs PyTorch integer mode (every layer), and AP50s."""
+    import codesign.codenet.ops  # noqa: F401  (registers the custom ops with qonnx)
+    from codesign.codenet import golden
+    from codesign.codenet.export import load_graph
+    from codesign.ir.compare import compare_layers
+
+    g = load_graph(paths.onnx_path(NAME), NAME)
+    fm, rm, qm, cfg = load()
+    _, te = data(cfg)
+    x = torch.as_tensor(te.images)
+    t0 = time.time()
+    gt = golden.run(g, golden.image_to_input(g, te.images))
+    golden_s = time.time() - t0
+    names = [lay.name for lay in g.layers]
+    pt = {k: v.numpy().astype(np.int64) for k, v in qm.forward_int(x).items()}
+    cmp = compare_layers(gt, pt, ["input", *names], "golden", "pytorch")
+    qonnx_ok = _qonnx_check(g, gt)
+    with torch.no_grad():
+        ap = {
+            "float": _ap(fm(x).numpy(), te, g.classes, g.stride),
+            "float_rounded_offsets": _ap(rm(x).numpy(), te, g.classes, g.stride),
+            "quant_rounded_pytorch": _ap(
+                qm.head_real(torch.as_tensor(pt["head"])).numpy(), te, g.classes, g.stride
+            ),
+            "quant_rounded_golden": _ap(golden.head_real(g, gt["head"]), te, g.classes, g.stride),
+        }
+    report = {
+        "model": NAME,
+        "samples": len(te),
+        "mismatches": cmp["mismatches"],
+        "layer_mismatches": cmp["layers"],
+        "first_mismatch": cmp["first_mismatch"],
+        "qonnx_execute_equals_golden": qonnx_ok,
+        "ap50": ap,
+        "ap50_drop_points": round(100 * (ap["float"] - ap["quant_rounded_golden"]), 2),
+        "ap50_implementation": "pycocotools COCOeval, iouThrs=[0.5], mean over classes",
+        "golden_seconds": round(golden_s, 3),
+        "requantisation": "CoDeNet: ((acc*scale + 2^15) >> 16) + bias; relu: max(q,0) - 128; clamp",
+    }
+    with atomic_dir(paths.golden_dir(NAME)) as tmp:
+        np.savez(tmp / "layers.npz", **gt)
+    write_json(paths.reports_dir(NAME) / "golden.json", report)
+    if cmp["mismatches"]:
+        from codesign.ir.compare import describe
+
+        msg = describe(cmp, "golden", "pytorch")
+        raise CodesignError(f"golden model differs from PyTorch: {msg}")
+    return report
+
+
+def _qonnx_check(g, gt: dict) -> bool:
+    """qonnx execute_onnx of the exported file (custom ops' numpy code) == golden, image 0."""
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.core.onnx_exec import execute_onnx
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    m = ModelWrapper(str(paths.onnx_path(NAME))).transform(InferShapes())
+    ctx = execute_onnx(
+        m, {"input": gt["input"][:1].astype(np.float32)}, return_full_exec_context=True
+    )
+    return all(np.array_equal(ctx[lay.name].astype(np.int64), gt[lay.name][:1]) for lay in g.layers)
+
+
+def _golden_tensors() -> dict[str, np.ndarray]:
+    p = paths.golden_dir(NAME) / "layers.npz"
+    if not p.is_file():
+        raise CodesignError(f"no golden tensors at {p} (run `codesign golden {NAME}`)")
+    with np.load(p) as z:
+        return {k: z[k] for k in z.files}
+
+
+def flow_rtl(model: str = NAME, cfg: dict | None = None) -> dict:
+    """Generate codenet_accel for this model, lint it, and measure it with Yosys."""
+    from codesign.codenet import rtl, synth
+    from codesign.codenet.export import load_graph
+    from codesign.rtl.lint import lint
+
+    cfg = cfg or config()
+    g = load_graph(paths.onnx_path(NAME), NAME)
+    out = paths.model_dir(NAME) / "rtl"
+    man = rtl.generate(g, out, int(cfg["rtl"]["pa"]), int(cfg["rtl"]["pe"]))
+    lt = lint([out / s for s in man["sources"]], man["top"])
+    report = {
+        "top": man["top"],
+        "hw": man["hw"],
+        "rtl_dir": str(out),
+        "lint": {"warnings": lt["warnings"], "errors": lt["errors"]},
+    }
+    if lt["warnings"] or lt["errors"]:
+        raise CodesignError(f"verilator lint of {man['top']}: {lt['log'][:500]}")
+    if cfg["rtl"].get("yosys", True):
+        report["yosys"] = synth.resources(out, man, paths.model_dir(NAME) / "synth")
+    write_json(paths.reports_dir(NAME) / "rtl.json", report)
+    return report
+
+
+def flow_sim(model: str = NAME, cfg: dict | None = None) -> dict:
+    """Verilator run of the accelerator on a few test images; writes reports/codenet.json + PNG."""
+    from codesign.codenet import centernet, golden, perf, plot, rtl
+    from codesign.codenet.export import load_graph
+    from codesign.codenet.paper_scale import accounting
+
+    cfg = cfg or config()
+    g = load_graph(paths.onnx_path(NAME), NAME)
+    gt = _golden_tensors()
+    rtl_dir = paths.model_dir(NAME) / "rtl"
+    if not (rtl_dir / "manifest.json").is_file():
+        raise CodesignError(f"no RTL at {rtl_dir} (run `codesign rtl {NAME}`)")
+    images = list(range(int(cfg["rtl"]["sim_images"])))
+    t0 = time.time()
+    sim = rtl.simulate(rtl_dir, gt, images, paths.model_dir(NAME) / "sim")
+    sim_s = time.time() - t0
+    man = json.loads((rtl_dir / "manifest.json").read_text())
+    pa, pe = man["hw"]["PA"], man["hw"]["PE"]
+    model_c = perf.graph_cycles(g, pa, pe)
+    sim_total = sum(sim["cycles"].values())
+    model_total = sum(r["model_cycles"] for r in model_c.values())
+    ideal_total = sum(r["ideal_cycles"] for r in model_c.values())
+    clock = float(cfg["rtl"]["clock_mhz"])
+    layers = {
+        n: {
+            "sim_cycles": sim["cycles"][n],
+            "model_cycles": r["model_cycles"],
+            "ideal_cycles": r["ideal_cycles"],
+            "weight_load_cycles": sim["load_cycles"][n],
+            "mismatches": sim["layer_mismatches"][n],
+        }
+        for n, r in model_c.items()
+    }
+    perf_rep = {
+        "pa": pa,
+        "pe": pe,
+        "clock_mhz": clock,
+        "sim_cycles_per_frame": sim_total,
+        "model_cycles_per_frame": model_total,
+        "ideal_cycles_per_frame": round(ideal_total, 1),
+        "model_error_pct": round(100 * (model_total - sim_total) / sim_total, 3),
+        "efficiency_ideal_over_sim": round(ideal_total / sim_total, 3),
+        "weight_load_cycles_per_frame": sum(sim["load_cycles"].values()),
+        "fps_at_clock": round(clock * 1e6 / sim_total, 1),
+        "layers": layers,
+    }
+    rep_dir = paths.reports_dir(NAME)
+    gold_rep = (
+        json.loads((rep_dir / "golden.json").read_text())
+        if (rep_dir / "golden.json").is_file()
+        else {}
+    )
+    rtl_rep = (
+        json.loads((rep_dir / "rtl.json").read_text()) if (rep_dir / "rtl.json").is_file() else {}
+    )
+    _, te = data(load()[3])  # the test split the golden tensors were computed on
+    show = list(range(min(4, len(te))))
+    dets = centernet.decode(golden.head_real(g, gt["head"][show]), g.classes, g.stride)
+    png = plot.draw_detections(
+        te.images[show],
+        dets,
+        [te.boxes[i] for i in show],
+        rep_dir / "detections.png",
+    )
+    report = {
+        "model": NAME,
+        "macs_per_frame": g.macs(),
+        "golden": {
+            k: gold_rep.get(k)
+            for k in (
+                "samples",
+                "mismatches",
+                "ap50",
+                "ap50_drop_points",
+                "qonnx_execute_equals_golden",
+            )
+        },
+        "rtl_vs_golden": {
+            "images": images,
+            "mismatches": sim["mismatches"],
+            "layer_mismatches": sim["layer_mismatches"],
+            "first_mismatch": sim["first_mismatch"],
+            "simulator": "verilator",
+            "sim_seconds": round(sim_s, 1),
+        },
+        "performance": perf_rep,
+        "resources": rtl_rep.get("yosys"),
+        "paper_scale": accounting(),
+        "detections_png": str(png),
+    }
+    write_json(rep_dir / "codenet.json", report)
+    if sim["mismatches"]:
+        f = sim["first_mismatch"]
+        raise CodesignError(
+            f"RTL differs from golden: {sim['mismatches']} mismatches, first at layer {f['layer']} "
+            f"image {f['image']} channel {f['channel']} pixel {f['pixel']}: "
+            f"golden={f['golden']} rtl={f['rtl']}"
+        )
+    return {k: v for k, v in report.items() if k != "paper_scale"} | {
+        "paper_scale": {
+            k: report["paper_scale"][k] for k in ("gmac", "weight_mb", "fps_model", "fps_ideal")
+        }
+    }

@@ -1,0 +1,81 @@
+"""Folding (PE outputs in parallel x SIMD inputs per cycle) per layer, from flows/<model>.yaml.
+
+Format: `rtl: {folding: {fc0: {pe: 8, simd: 16}, ...}}`. A layer missing from the file gets the
+default below; a folding that does not divide the layer is a CodesignError naming the layer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from codesign.errors import CodesignError
+from codesign.ir.graph import DenseLayer, IntGraph
+
+# Default for a layer the YAML does not mention: the largest divisors not above these caps
+# (PE x SIMD = 128 multipliers at most), a middle ground between area and cycles.
+DEFAULT_PE_CAP = 8
+DEFAULT_SIMD_CAP = 16
+
+
+def _largest_divisor(n: int, cap: int) -> int:
+    return max(d for d in range(1, min(n, cap) + 1) if n % d == 0)
+
+
+def default_fold(layer: DenseLayer) -> tuple[int, int]:
+    """(pe, simd) = largest divisors of (out, in) features up to (8, 16)."""
+    return (
+        _largest_divisor(layer.out_features, DEFAULT_PE_CAP),
+        _largest_divisor(layer.in_features, DEFAULT_SIMD_CAP),
+    )
+
+
+def check_folding(graph: IntGraph, folding: dict[str, tuple[int, int]]) -> None:
+    """Raise CodesignError naming the first layer whose PE/SIMD is missing or does not divide."""
+    names = {lay.name for lay in graph.layers}
+    for key in folding:
+        if key not in names:
+            raise CodesignError(f"folding names layer '{key}', which is not in {graph.name}")
+    for lay in graph.layers:
+        if lay.name not in folding:
+            raise CodesignError(f"layer '{lay.name}': no folding given")
+        pe, simd = folding[lay.name]
+        for what, v, n, feat in (
+            ("PE", pe, lay.out_features, "output"),
+            ("SIMD", simd, lay.in_features, "input"),
+        ):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise CodesignError(f"layer '{lay.name}': {what} must be a positive integer")
+            if n % v:
+                raise CodesignError(
+                    f"layer '{lay.name}': {what}={v} does not divide its {n} {feat} features"
+                )
+
+
+def load_folding(yaml_path: str | Path | None, graph: IntGraph) -> dict[str, tuple[int, int]]:
+    """Folding for every layer of `graph`: from the YAML's rtl.folding, defaults for the rest."""
+    spec: dict = {}
+    if yaml_path is not None and Path(yaml_path).is_file():
+        try:
+            doc = yaml.safe_load(Path(yaml_path).read_text()) or {}
+        except yaml.YAMLError as e:
+            raise CodesignError(f"malformed YAML {yaml_path}: {str(e).splitlines()[0]}") from None
+        spec = ((doc.get("rtl") or {}).get("folding")) or {}
+        if not isinstance(spec, dict):
+            raise CodesignError(f"{yaml_path}: rtl.folding must be a mapping layer -> {{pe, simd}}")
+    folding: dict[str, tuple[int, int]] = {}
+    for key, val in spec.items():
+        if not isinstance(val, dict) or not set(val) <= {"pe", "simd"}:
+            raise CodesignError(f"{yaml_path}: rtl.folding.{key} must be {{pe: N, simd: N}}")
+        lay = graph.layer(key) if key in {la.name for la in graph.layers} else None
+        if lay is None:
+            raise CodesignError(
+                f"{yaml_path}: rtl.folding names layer '{key}', which is not in {graph.name}"
+            )
+        dpe, dsimd = default_fold(lay)
+        folding[key] = (val.get("pe", dpe), val.get("simd", dsimd))
+    for lay in graph.layers:
+        folding.setdefault(lay.name, default_fold(lay))
+    check_folding(graph, folding)
+    return folding

@@ -1,0 +1,248 @@
+"""Synthesise a generated model with Debian Yosys (xc7, ice40) and, for iCE40, place and route
+with nextpnr-ice40 for fmax. Writes build/<model>/reports/synth_<target>.json.
+
+Resource counts come from Yosys' `stat -json` of the model top. nextpnr needs every port on a
+pin, and the model's ~600 port bits fit no iCE40 package, so place-and-route runs on a small
+shell (serial-in shift register feeding the ports, XOR of the outputs to one pin) around the
+top; its extra flip-flops are reported. CLI verb: `codesign synth <model> --target xc7|ice40`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from codesign.errors import CodesignError
+from codesign.paths import build_root
+from codesign.rtl.generate import load_manifest
+from codesign.rtl.reports import write_report
+from codesign.rtl.toolenv import REPO_ROOT
+
+TARGETS = ("xc7", "ice40")
+SCRIPTS = REPO_ROOT / "flows" / "synth"
+ICE40_DEVICES = {"up5k": ("--up5k", "sg48"), "hx8k": ("--hx8k", "ct256")}
+
+XC7_GROUPS = {
+    "LUT": r"LUT[1-6]",
+    "FF": r"FD[RSCP]E(_1)?",
+    "DSP": r"DSP48E1",
+    "CARRY4": r"CARRY4",
+    "MUXF": r"MUXF[78]",
+    "LUTRAM": r"RAM(32|64|128|256)(M|X1[SD])\w*",
+    "SRL": r"SRL(16|C32)E",
+    "RAMB18": r"RAMB18E1",
+    "RAMB36": r"RAMB36E1",
+}
+ICE40_GROUPS = {
+    "LUT4": r"SB_LUT4",
+    "FF": r"SB_DFF\w*",
+    "CARRY": r"SB_CARRY",
+    "RAM": r"SB_RAM40_4K\w*",
+    "DSP": r"SB_MAC16",
+}
+
+
+def _group(cells: dict[str, int], groups: dict[str, str]) -> dict[str, int]:
+    out = {k: 0 for k in groups}
+    for name, n in cells.items():
+        for key, pat in groups.items():
+            if re.fullmatch(pat, name.lstrip("\\$")):
+                out[key] += int(n)
+    return out
+
+
+def _cells(stat_json: Path, top: str) -> dict[str, int]:
+    doc = json.loads(stat_json.read_text())
+    mods = doc.get("modules", {})
+    mod = mods.get(f"\\{top}") or mods.get(top) or (next(iter(mods.values())) if mods else None)
+    if mod is None:
+        raise CodesignError(f"yosys wrote no statistics for '{top}' ({stat_json})")
+    return {k: int(v) for k, v in mod.get("num_cells_by_type", {}).items()}
+
+
+def _run(cmd: list[str], log: Path, cwd: Path) -> float:
+    t = time.perf_counter()
+    with open(log, "w") as f:
+        p = subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT)
+    if p.returncode:
+        tail = log.read_text().strip().splitlines()[-3:]
+        raise CodesignError(f"{cmd[0]} failed (see {log}): {' | '.join(tail)}")
+    return time.perf_counter() - t
+
+
+def shell_verilog(man: dict) -> tuple[str, str, int]:
+    """A pin-light wrapper for place-and-route: returns (module name, Verilog, extra FFs)."""
+    top = man["top"]
+    ib = man["input"]["lanes"] * man["input"]["elem_bits"]
+    ob = man["output"]["lanes"] * man["output"]["elem_bits"]
+    name = f"{top}_pnr_shell"
+    v = f"""`timescale 1ns / 1ps
+// {name} -- place-and-route shell: ports of {top} fed from a serial shift register.
+module {name} (input wire clk, input wire rst_n, input wire sin, output reg sout);
+    reg [{ib + 1}:0] sr;
+    wire [{ob - 1}:0] od;
+    wire ov, ir;
+    always @(posedge clk) sr <= {{sr[{ib}:0], sin}};
+    {top} u_top (
+        .clk(clk), .rst_n(rst_n), .in_valid(sr[{ib}]), .in_ready(ir), .in_data(sr[{ib - 1}:0]),
+        .out_valid(ov), .out_ready(sr[{ib + 1}]), .out_data(od)
+    );
+    always @(posedge clk) sout <= ^{{od, ov, ir}};
+endmodule
+"""
+    return name, v, ib + 3
+
+
+def synthesize(
+    rtl_dir: str | Path,
+    target: str,
+    out_dir: str | Path,
+    device: str = "up5k",
+    pnr: bool = True,
+    freq_mhz: float = 100.0,
+) -> dict:
+    """Run Yosys (and nextpnr-ice40 when installed) on a generated RTL folder."""
+    if target not in TARGETS:
+        raise CodesignError(f"unknown synthesis target '{target}' (choose from {TARGETS})")
+    if shutil.which("yosys") is None:
+        raise CodesignError("yosys not found (Debian: apt-get install yosys)")
+    rtl_dir = Path(rtl_dir).resolve()
+    man = load_manifest(rtl_dir)
+    top = man["top"]
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    read = "\n".join(f"read_verilog {rtl_dir / s}" for s in man["sources"])
+    stat = out / "stat.json"
+    stat.unlink(missing_ok=True)
+    fields = {
+        "read": read,
+        "top": top,
+        "stat_json": stat,
+        "netlist": out / "netlist.v",
+        "json": out / "netlist.json",
+        "dsp": "-dsp" if device == "up5k" else "",
+    }
+    script = (SCRIPTS / f"{target}.ys").read_text().format(**fields)
+    (out / "run.ys").write_text(script)
+    secs = _run(
+        ["yosys", "-q", "-l", str(out / "yosys.log"), "-s", str(out / "run.ys")],
+        out / "yosys.stdout",
+        out,
+    )
+    cells = _cells(stat, top)
+    rep: dict = {
+        "model": man["model"],
+        "target": target,
+        "top": top,
+        "folding": man["folding"],
+        "yosys_seconds": round(secs, 1),
+        "cells_total": sum(cells.values()),
+        "cells": cells,
+    }
+    if target == "xc7":
+        g = _group(cells, XC7_GROUPS)
+        rep.update(g)
+        rep["BRAM"] = g["RAMB36"] + 0.5 * g["RAMB18"]  # in 36 Kb blocks
+        rep["script"] = "synth_xilinx -family xc7 -flatten (Yosys 0.23)"
+        return rep
+    g = _group(cells, ICE40_GROUPS)
+    rep.update(g)
+    rep["script"] = f"synth_ice40 {fields['dsp']} (Yosys 0.23)".replace("  ", " ")
+    rep["device"] = device
+    rep["pnr"] = _pnr(man, rtl_dir, out, device, freq_mhz) if pnr else {"skipped": "disabled"}
+    return rep
+
+
+def _pnr(man: dict, rtl_dir: Path, out: Path, device: str, freq: float) -> dict:
+    exe = shutil.which("nextpnr-ice40")
+    if exe is None:
+        return {"skipped": "nextpnr-ice40 not installed (apt-get install nextpnr-ice40)"}
+    name, v, extra = shell_verilog(man)
+    (out / f"{name}.v").write_text(v)
+    read = "\n".join(
+        f"read_verilog {p}" for p in [*(rtl_dir / s for s in man["sources"]), out / f"{name}.v"]
+    )
+    dsp = "-dsp" if device == "up5k" else ""
+    (out / "shell.ys").write_text(f"{read}\nsynth_ice40 -top {name} {dsp} -json {out}/shell.json\n")
+    _run(
+        ["yosys", "-q", "-l", str(out / "yosys_shell.log"), "-s", str(out / "shell.ys")],
+        out / "yosys_shell.stdout",
+        out,
+    )
+    flag, pkg = ICE40_DEVICES[device]
+    report = out / "nextpnr_report.json"
+    cmd = [
+        exe,
+        flag,
+        "--package",
+        pkg,
+        "--json",
+        str(out / "shell.json"),
+        "--freq",
+        str(freq),
+        "--report",
+        str(report),
+        "--pcf-allow-unconstrained",
+        "--timing-allow-fail",
+    ]
+    t = time.perf_counter()
+    with open(out / "nextpnr.log", "w") as f:
+        p = subprocess.run(cmd, cwd=out, stdout=f, stderr=subprocess.STDOUT)
+    res: dict = {
+        "device": device,
+        "package": pkg,
+        "shell_extra_ffs": extra,
+        "seconds": round(time.perf_counter() - t, 1),
+    }
+    log = (out / "nextpnr.log").read_text()
+    if p.returncode or not report.is_file():
+        m = re.search(r"ERROR: (.*)", log)
+        res["fits"] = False
+        res["error"] = m.group(1).strip() if m else f"nextpnr exit {p.returncode}"
+        return res
+    r = json.loads(report.read_text())
+    res["fits"] = True
+    fm = r.get("fmax", {})
+    res["fmax_mhz"] = round(min(v["achieved"] for v in fm.values()), 2) if fm else None
+    res["utilization"] = {k: v for k, v in r.get("utilization", {}).items() if v.get("used")}
+    return res
+
+
+def main(argv: list[str]) -> int:
+    """`codesign synth <model> --target xc7|ice40`: Yosys resources (+ iCE40 fmax)."""
+    ap = argparse.ArgumentParser(prog="codesign synth", description=main.__doc__)
+    ap.add_argument("model")
+    ap.add_argument("--target", choices=TARGETS, required=True)
+    ap.add_argument("--device", choices=tuple(ICE40_DEVICES), default="up5k")
+    ap.add_argument("--no-pnr", action="store_true", help="skip nextpnr-ice40")
+    ap.add_argument("--build-dir", default=str(build_root()))
+    a = ap.parse_args(argv)
+    root = Path(a.build_dir) / a.model
+    try:
+        rep = synthesize(
+            root / "rtl", a.target, root / "synth" / a.target, device=a.device, pnr=not a.no_pnr
+        )
+    except CodesignError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    path = root / "reports" / f"synth_{a.target}.json"
+    write_report(rep, path)
+    keys = (
+        ("LUT", "FF", "DSP", "BRAM", "CARRY4")
+        if a.target == "xc7"
+        else ("LUT4", "FF", "CARRY", "RAM", "DSP")
+    )
+    print(f"{a.model} {a.target}: " + ", ".join(f"{k} {rep[k]}" for k in keys) + f" -> {path}")
+    if a.target == "ice40":
+        pnr = rep["pnr"]
+        if pnr.get("fits"):
+            print(f"  nextpnr {pnr['device']}: fmax {pnr['fmax_mhz']} MHz")
+        else:
+            print(f"  nextpnr: {pnr.get('error') or pnr.get('skipped')}")
+    return 0

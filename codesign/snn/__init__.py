@@ -1,0 +1,1 @@
+"""Spiking networks: integer semantics, golden executor, NIR / ONNX export, event-driven RTL."""

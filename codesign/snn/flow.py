@@ -1,0 +1,264 @@
+"""The flows behind `codesign train|export|golden|rtl|sim <spiking model>`.
+
+Each step reads the previous step's artefacts under build/<model>/ and writes its own atomically:
+  train  -> checkpoint.pt, reports/train.json, reports/snn.json (accuracies)
+  export -> onnx/model.onnx (codesign.Delay / codesign.LIF), nir/model.nir, reports/export.json
+  golden -> golden/layers.npz, reports/snn.json (+ SOP, spike rates, delay histogram, memory),
+            reports/delays.png, reports/raster.png
+  rtl    -> rtl/ (generated top + tables + manifest), reports/rtl.json
+  sim    -> reports/sim.json (RTL vs golden, spike for spike), RTL cycles per step in snn.json
+`shd_delays` is delay_snn on the SHD HDF5 file given as data.path (see codesign/snn/cli.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+
+import numpy as np
+import torch
+
+from codesign import paths
+from codesign.atomic import atomic_dir, atomic_path, write_json
+from codesign.errors import CodesignError
+
+ALIASES = {"shd_delays": "codesign.models.delay_snn"}
+
+
+def merge_config(model: str, defaults: dict, overrides: dict | None) -> dict:
+    """Defaults < flows/<model>.yaml < overrides, section by section."""
+    flow = paths.flow_config(model)
+    out = copy.deepcopy(defaults)
+    for src in (flow, overrides or {}):
+        for sec, vals in src.items():
+            if isinstance(vals, dict) and isinstance(out.get(sec), dict):
+                out[sec].update(vals)
+    return out
+
+
+def module_for(model: str):
+    import importlib
+
+    from codesign.models import zoo
+
+    if model in ALIASES:
+        return importlib.import_module(ALIASES[model])
+    return zoo.module(model)
+
+
+def shd_split(d: dict, test_fraction: float = 0.2, seed: int = 0):
+    """SHD file -> fixed random train/test split (the file holds one split of the corpus)."""
+    from codesign.data.spiking import load_shd
+
+    if not d.get("path"):
+        raise CodesignError("shd task needs a data file: --data PATH (SHD HDF5)")
+    x, y = load_shd(d["path"], int(d.get("steps", 100)), int(d.get("shd_channels", 700)))
+    perm = np.random.default_rng(seed).permutation(len(y))
+    n_test = max(1, int(round(test_fraction * len(y))))
+    te, tr = perm[:n_test], perm[n_test:]
+    return x[tr], y[tr], x[te], y[te]
+
+
+def _hash(cfg: dict) -> str:
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def checkpoint_path(model: str):
+    return paths.model_dir(model) / "checkpoint.pt"
+
+
+def update_report(model: str, section: dict, name: str = "snn.json") -> dict:
+    """Merge keys into reports/<name> (read, update, write-then-rename)."""
+    path = paths.reports_dir(model) / name
+    data = json.loads(path.read_text()) if path.is_file() else {"model": model}
+    data.update(section)
+    write_json(path, data)
+    return data
+
+
+def integer_accuracy(net, graph, x: np.ndarray, y: np.ndarray) -> float:
+    from codesign.snn.golden import predict
+
+    return float((predict(net.integer_forward(x, graph)["scores"]) == y).mean())
+
+
+def train(model: str, overrides: dict | None = None) -> dict:
+    """Train (float with delays, rounded, QAT) and the no-delay baseline; save the checkpoint."""
+    mod = module_for(model)
+    cfg = mod.config(overrides)
+    t0 = time.time()
+    net, base, metrics = mod.train(cfg)
+    _, _, xte, yte = mod.data(cfg)
+    steps = int(xte.shape[1])
+    metrics["accuracy_quant"] = integer_accuracy(net, net.to_graph(steps, model), xte, yte)
+    metrics["accuracy_baseline_quant"] = integer_accuracy(
+        base, base.to_graph(steps, model), xte, yte
+    )
+    metrics["delay_gain_points"] = round(
+        100 * (metrics["accuracy_quant"] - metrics["accuracy_baseline_quant"]), 2
+    )
+    state = {
+        "config": cfg,
+        "config_hash": _hash(cfg),
+        "shape": [int(xte.shape[2]), int(net.n_out)],
+        "net": net.state_dict(),
+        "baseline": base.state_dict(),
+        "metrics": metrics,
+    }
+    with atomic_path(checkpoint_path(model)) as tmp:
+        torch.save(state, tmp)
+    report = {"model": model, **metrics, "train_seconds": round(time.time() - t0, 1), **cfg}
+    write_json(paths.reports_dir(model) / "train.json", report)
+    update_report(model, {"accuracy": metrics, "test_samples": int(len(yte))})
+    return report
+
+
+def load_trained(model: str):
+    """(module, config, net, baseline) with the structure of a trained model (BN folded,
+    delays rounded, quantizers on), weights from build/<model>/checkpoint.pt."""
+    mod = module_for(model)
+    ck = checkpoint_path(model)
+    if not ck.is_file():
+        raise CodesignError(f"no checkpoint for '{model}' at {ck} (run `codesign train {model}`)")
+    saved = torch.load(ck, weights_only=False)
+    cfg = saved["config"]
+    n_in, n_out = saved["shape"]
+    nets = []
+    for key, learn in (("net", True), ("baseline", False)):
+        m = mod.build(cfg, n_in, n_out, learn)
+        m.start_qat()
+        m.load_state_dict(saved[key])
+        nets.append(m.eval())
+    return mod, cfg, nets[0], nets[1]
+
+
+def export(model: str) -> dict:
+    """Integer graph -> ONNX (codesign.Delay / LIF) and NIR; both read back and compared."""
+    from codesign.snn import nir_io, onnx_io
+
+    mod, cfg, net, _ = load_trained(model)
+    _, _, xte, _ = mod.data(cfg)
+    graph = net.to_graph(int(xte.shape[1]), model)
+    onnx_file = onnx_io.save(graph, paths.onnx_path(model))
+    nir_file = nir_io.save(graph, paths.model_dir(model) / "nir" / "model.nir")
+    onnx_diffs = nir_io.graphs_equal(graph, onnx_io.load(onnx_file))
+    nir_diffs = nir_io.graphs_equal(graph, nir_io.load(nir_file))
+    report = {
+        "model": model,
+        "onnx": str(onnx_file),
+        "nir": str(nir_file),
+        "onnx_roundtrip_equal": not onnx_diffs,
+        "nir_roundtrip_equal": not nir_diffs,
+        "differences": onnx_diffs + nir_diffs,
+        "v_bits": graph.v_bits,
+        "layers": [
+            {
+                "name": lay.name,
+                "kind": lay.kind,
+                "shape": list(lay.weight.shape),
+                "synapses": lay.synapse_count(),
+                "max_delay": lay.max_delay,
+                "leak_shift": lay.leak_shift,
+                "spiking": lay.spiking,
+                "weight_bits": lay.weight_bits,
+                "quantizer": lay.quantizer,
+            }
+            for lay in graph.layers
+        ],
+    }
+    write_json(paths.reports_dir(model) / "export.json", report)
+    if onnx_diffs or nir_diffs:
+        raise CodesignError(f"export round trip differs: {onnx_diffs + nir_diffs}")
+    return report
+
+
+def golden(model: str, onnx_samples: int = 4) -> dict:
+    """Golden model on the test split vs PyTorch integer mode (and qonnx on a few samples)."""
+    from codesign.ir.compare import compare_layers
+    from codesign.snn import golden as gold
+    from codesign.snn import onnx_io
+    from codesign.snn.report import plot_delays, plot_raster, statistics
+
+    mod, cfg, net, _ = load_trained(model)
+    graph = onnx_io.load(paths.onnx_path(model))
+    _, _, xte, yte = mod.data(cfg)
+    t0 = time.time()
+    g = gold.run(graph, xte)
+    golden_s = time.time() - t0
+    pt = net.integer_forward(xte, graph)
+    order = ["input"]
+    for lay in graph.layers:
+        order += [lay.name, f"{lay.name}.v"]
+    order.append("scores")
+    cmp = compare_layers(g, pt, order, "golden", "pytorch")
+    n = min(onnx_samples, len(xte))
+    ox = onnx_io.execute(paths.onnx_path(model), xte[:n])
+    okeys = [*graph.layer_names[:-1], "scores"]
+    if not graph.layers[-1].spiking:
+        ox[f"{graph.layers[-1].name}.v"] = ox.pop(graph.layers[-1].name)
+        okeys.insert(-1, f"{graph.layers[-1].name}.v")
+    ocmp = compare_layers({k: g[k][:n] for k in okeys}, ox, okeys, "golden", "onnx")
+    stats = statistics(graph, g)
+    acc = float((gold.predict(g["scores"]) == yte).mean())
+    report = {
+        "samples": int(len(xte)),
+        "mismatches": cmp["mismatches"],
+        "layer_mismatches": cmp["layers"],
+        "first_mismatch": cmp["first_mismatch"],
+        "onnx_samples": n,
+        "onnx_mismatches": ocmp["mismatches"],
+        "accuracy_golden": acc,
+        "golden_seconds": round(golden_s, 3),
+        **stats,
+    }
+    with atomic_dir(paths.golden_dir(model)) as tmp:
+        np.savez_compressed(tmp / "layers.npz", **g, labels=yte.astype(np.int64))
+    rep_dir = paths.reports_dir(model)
+    plot_delays(graph, rep_dir / "delays.png")
+    plot_raster(graph, g, 0, rep_dir / "raster.png")
+    update_report(model, {"golden": report})
+    if cmp["mismatches"] or ocmp["mismatches"]:
+        from codesign.ir.compare import describe
+
+        bad = cmp if cmp["mismatches"] else ocmp
+        other = "pytorch" if cmp["mismatches"] else "onnx"
+        raise CodesignError(f"golden model differs from {other}: {describe(bad, 'golden', other)}")
+    return report
+
+
+def rtl(model: str) -> dict:
+    from codesign.snn import onnx_io
+    from codesign.snn.rtl import generate
+
+    graph = onnx_io.load(paths.onnx_path(model))
+    report = generate(graph, paths.model_dir(model) / "rtl")
+    write_json(paths.reports_dir(model) / "rtl.json", report)
+    update_report(model, {"rtl": {k: report[k] for k in ("memory_bits", "lint_warnings")}})
+    return report
+
+
+def sim(model: str, samples: int | None = None, membranes: bool = True) -> dict:
+    """RTL core under Verilator on the first `samples` test samples vs the golden model."""
+    from codesign.snn import onnx_io
+    from codesign.snn.rtl_sim import simulate
+
+    mod, cfg, _, _ = load_trained(model)
+    graph = onnx_io.load(paths.onnx_path(model))
+    _, _, xte, yte = mod.data(cfg)
+    n = int(samples if samples is not None else cfg.get("rtl", {}).get("test_samples", 16))
+    n = len(xte) if n <= 0 else min(n, len(xte))
+    report = simulate(graph, xte[:n], paths.model_dir(model) / "rtl", membranes, yte[:n])
+    write_json(paths.reports_dir(model) / "sim.json", report)
+    keep = ("samples", "spike_mismatches", "membrane_mismatches", "score_mismatches")
+    update_report(
+        model,
+        {
+            "rtl_sim": {k: report[k] for k in keep},
+            "rtl_cycles_per_step": report["cycles_per_step"],
+        },
+    )
+    if report["spike_mismatches"] or report["membrane_mismatches"]:
+        raise CodesignError(f"RTL differs from the golden model: {report['first_mismatch']}")
+    return report

@@ -1,0 +1,218 @@
+"""NIR export / import of the integer spiking graph, with NIR's own Delay and LIF primitives.
+
+NIR's Delay delays a whole vector by per-element amounts, and its Linear has no delay, so a
+layer whose synapses have different delays is written as parallel branches, one per delay
+value d that some synapse uses:  input -> Delay(d) -> Linear(W masked to delay d) -> LIF;
+NIR sums the branches at the LIF input. The first branch is an Affine carrying the bias
+current. An HD-SNN layer is the same with a Conv2d per delay tap.
+
+Units are the integer model's (weights, membrane, threshold in integer units), with the
+neuron in NIR's continuous form discretised by forward Euler at dt = 1:
+tau dv/dt = (v_leak - v) + R I  ->  v <- (1 - 1/tau) v + (R/tau) I, so tau = R = 2^k,
+v_leak = 0 gives V <- (1 - 2^-k) V + I. NIR fires on v > v_threshold, so v_threshold = theta - 0.5
+fires exactly when an integer V >= theta. What NIR cannot say (the floor in V >> k, saturation
+to v_bits, the readout rule, the weight scales) is in the graph metadata `codesign` (JSON).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nir
+import numpy as np
+
+from codesign.errors import CodesignError
+from codesign.snn.graph import SnnGraph, SnnLayer
+
+
+def _branches(lay: SnnLayer) -> list[int]:
+    if lay.kind == "hdconv":
+        return list(range(lay.weight.shape[2]))
+    ds = sorted({int(d) for d in np.unique(lay.delay[lay.weight != 0])})
+    return ds or [0]
+
+
+def to_nir(graph: SnnGraph) -> nir.NIRGraph:
+    """The NIR graph of an integer spiking graph (integer units, see module docstring)."""
+    nodes: dict[str, nir.NIRNode] = {
+        "input": nir.Input(input_type={"input": np.array(graph.input_shape)})
+    }
+    edges: list[tuple[str, str]] = []
+    src = "input"
+    in_shape = tuple(graph.input_shape)
+    for lay in graph.layers:
+        n = lay.name
+        out_shape = (
+            (lay.out_channels, *in_shape[1:]) if lay.kind == "hdconv" else (lay.out_channels,)
+        )
+        for j, d in enumerate(_branches(lay)):
+            dn, wn = f"{n}.delay{d}", f"{n}.w{d}"
+            nodes[dn] = nir.Delay(delay=np.full(in_shape, float(d)))
+            bias = lay.bias.astype(np.float64) if j == 0 else np.zeros(lay.out_channels)
+            if lay.kind == "dense":
+                w = np.where(lay.delay == d, lay.weight, 0).astype(np.float64)
+                nodes[wn] = nir.Affine(weight=w, bias=bias) if j == 0 else nir.Linear(weight=w)
+            else:
+                kh, kw = lay.weight.shape[3:]
+                nodes[wn] = nir.Conv2d(
+                    input_shape=tuple(in_shape[1:]),
+                    weight=lay.weight[:, :, d].astype(np.float64),
+                    stride=1,
+                    padding=(kh // 2, kw // 2),
+                    dilation=1,
+                    groups=1,
+                    bias=bias,
+                )
+            edges += [(src, dn), (dn, wn), (wn, n)]
+        tau = np.full(out_shape, float(2**lay.leak_shift))
+        zeros = np.zeros(out_shape)
+        if lay.spiking:
+            th = lay.threshold.reshape(-1, *([1] * (len(out_shape) - 1))) - 0.5
+            nodes[n] = nir.LIF(
+                tau=tau,
+                r=tau.copy(),
+                v_leak=zeros,
+                v_threshold=np.broadcast_to(th, out_shape).copy(),
+                v_reset=zeros.copy(),
+            )
+        else:
+            nodes[n] = nir.LI(tau=tau, r=tau.copy(), v_leak=zeros)
+        src, in_shape = n, out_shape
+    nodes["output"] = nir.Output(output_type={"output": np.array(in_shape)})
+    edges.append((src, "output"))
+    meta = {
+        "name": graph.name,
+        "steps": graph.steps,
+        "input_shape": list(graph.input_shape),
+        "readout": graph.readout,
+        "v_bits": graph.v_bits,
+        "leak": "V <- sat(V - (V >> k) + I), arithmetic shift (floor)",
+        "layers": {
+            lay.name: {
+                "kind": lay.kind,
+                "scale": [float(s) for s in lay.scale],
+                "weight_bits": lay.weight_bits,
+                "quantizer": lay.quantizer,
+                "max_delay": lay.max_delay,
+            }
+            for lay in graph.layers
+        },
+    }
+    return nir.NIRGraph(
+        nodes=nodes, edges=edges, metadata={"codesign": json.dumps(meta)}, type_check=False
+    )
+
+
+def from_nir(g: nir.NIRGraph) -> SnnGraph:
+    """Rebuild the integer graph from a NIR graph written by to_nir."""
+    if "codesign" not in (g.metadata or {}):
+        raise CodesignError("NIR graph has no 'codesign' metadata (not written by codesign)")
+    meta = json.loads(g.metadata["codesign"])
+    layers = []
+    for name, info in meta["layers"].items():
+        neuron = g.nodes.get(name)
+        if neuron is None:
+            raise CodesignError(f"NIR graph: neuron node '{name}' missing")
+        spiking = isinstance(neuron, nir.LIF)
+        if not spiking and not isinstance(neuron, nir.LI):
+            raise CodesignError(f"NIR node '{name}': {type(neuron).__name__}, not LIF / LI")
+        tau = float(np.asarray(neuron.tau).flat[0])
+        k = int(round(np.log2(tau)))
+        if 2**k != tau or not np.allclose(neuron.r, tau) or np.any(neuron.v_leak != 0):
+            raise CodesignError(f"NIR node '{name}': tau/r/v_leak not a 2^k shift leak")
+        oc = int(np.asarray(neuron.tau).shape[0])
+        branches = [(s, t) for s, t in g.edges if t == name]
+        weight = delay = None
+        bias = np.zeros(oc)
+        for wn, _ in branches:
+            wnode = g.nodes[wn]
+            dn = next(s for s, t in g.edges if t == wn)
+            d = int(np.asarray(g.nodes[dn].delay).flat[0])
+            w = np.asarray(wnode.weight)
+            if info["kind"] == "dense":
+                weight = np.zeros_like(w) if weight is None else weight
+                delay = np.zeros(w.shape, dtype=np.int64) if delay is None else delay
+                weight = weight + w
+                delay[w != 0] = d
+            else:
+                if weight is None:
+                    weight = np.zeros((w.shape[0], w.shape[1], info["max_delay"] + 1, *w.shape[2:]))
+                weight[:, :, d] = w
+            if getattr(wnode, "bias", None) is not None:
+                bias = bias + np.asarray(wnode.bias)
+        th = np.zeros(oc, dtype=np.int64)
+        if spiking:
+            vt = np.asarray(neuron.v_threshold).reshape(oc, -1)[:, 0]
+            th = np.rint(vt + 0.5).astype(np.int64)
+        layers.append(
+            SnnLayer(
+                name=name,
+                kind=info["kind"],
+                weight=np.rint(weight).astype(np.int64),
+                delay=delay,
+                threshold=th,
+                leak_shift=k,
+                spiking=spiking,
+                scale=np.asarray(info["scale"]),
+                weight_bits=info["weight_bits"],
+                quantizer=info["quantizer"],
+                bias=np.rint(bias).astype(np.int64),
+            )
+        )
+    return SnnGraph(
+        meta["name"],
+        meta["steps"],
+        tuple(meta["input_shape"]),
+        layers,
+        meta["readout"],
+        meta["v_bits"],
+    )
+
+
+def save(graph: SnnGraph, path: str | Path) -> Path:
+    from codesign.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        nir.write(str(tmp), to_nir(graph))
+    return Path(path)
+
+
+def load(path: str | Path) -> SnnGraph:
+    path = Path(path)
+    if not path.is_file():
+        raise CodesignError(f"no NIR file at {path}")
+    try:
+        g = nir.read(str(path), type_check=False)
+    except Exception as e:  # h5py / nir raise several types for a bad file
+        raise CodesignError(f"malformed NIR file {path}: {e}") from None
+    return from_nir(g)
+
+
+def graphs_equal(a: SnnGraph, b: SnnGraph) -> list[str]:
+    """Differences between two integer graphs (empty list: equal); delays of absent synapses
+    (weight 0) do not count."""
+    diffs = []
+    if (a.steps, a.input_shape, a.readout, a.v_bits) != (
+        b.steps,
+        b.input_shape,
+        b.readout,
+        b.v_bits,
+    ):
+        diffs.append("graph attributes")
+    if a.layer_names != b.layer_names:
+        return diffs + [f"layers {a.layer_names} != {b.layer_names}"]
+    for x, y in zip(a.layers, b.layers, strict=True):
+        for f in ("kind", "leak_shift", "spiking"):
+            if getattr(x, f) != getattr(y, f):
+                diffs.append(f"{x.name}.{f}")
+        for f in ("weight", "threshold", "bias"):
+            if not np.array_equal(getattr(x, f), getattr(y, f)):
+                diffs.append(f"{x.name}.{f}")
+        if x.kind == "dense":
+            m = x.weight != 0
+            if not np.array_equal(x.delay[m], y.delay[m]):
+                diffs.append(f"{x.name}.delay")
+        if not np.allclose(x.scale, y.scale, rtol=0, atol=0):
+            diffs.append(f"{x.name}.scale")
+    return diffs

@@ -1,0 +1,126 @@
+"""Statistics and plots for reports/snn.json: synaptic operations, spike rates, delay histogram,
+delay-buffer memory; a PNG of the learned delays and a raster of one sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from codesign.snn.graph import SnnGraph, SnnLayer, ring_bits
+
+
+def rtl_slots(graph: SnnGraph) -> int:
+    """Ring slots per neuron in the RTL core: a power of two > the largest delay."""
+    d = max(lay.max_delay for lay in graph.layers) + 1
+    return 1 << max(0, (d - 1).bit_length())
+
+
+def layer_sops(lay: SnnLayer, spikes_in: np.ndarray) -> np.ndarray:
+    """Synaptic operations per sample: every input spike times its non-zero fan-out."""
+    from codesign.snn.golden import _conv2d_same
+
+    s = np.asarray(spikes_in, dtype=np.int64)
+    if lay.kind == "dense":
+        fan = np.count_nonzero(lay.weight, axis=0)  # per input neuron
+        return (s.sum(axis=1) * fan).sum(axis=1)
+    mask = (lay.weight != 0).astype(np.int64)
+    total = np.zeros(s.shape[0], dtype=np.int64)
+    for t in range(s.shape[1]):  # targets inside the frame only (what the core processes)
+        for d in range(mask.shape[2]):
+            total += _conv2d_same(s[:, t], mask[:, :, d]).sum(axis=(1, 2, 3))
+    return total
+
+
+def delay_histogram(graph: SnnGraph) -> dict:
+    """Per layer: count of existing synapses (w != 0) per delay value."""
+    out = {}
+    for lay in graph.layers:
+        if lay.kind == "dense":
+            d = lay.delay[lay.weight != 0]
+            out[lay.name] = np.bincount(d, minlength=lay.max_delay + 1).tolist()
+        else:
+            out[lay.name] = [
+                int(np.count_nonzero(lay.weight[:, :, k])) for k in range(lay.weight.shape[2])
+            ]
+    return out
+
+
+def statistics(graph: SnnGraph, tensors: dict[str, np.ndarray]) -> dict:
+    """SOP per sample, spike rate per layer, delay histogram, delay-buffer memory bits."""
+    x = tensors["input"]
+    sops = {}
+    rates = {"input": float(x.mean())}
+    for lay in graph.layers:
+        sops[lay.name] = float(layer_sops(lay, x).mean())
+        x = tensors[lay.name]
+        if lay.spiking:
+            rates[lay.name] = float(x.mean())
+    neurons = [int(np.prod(tensors[lay.name].shape[2:])) for lay in graph.layers]
+    rb = ring_bits(graph.layers)
+    minimal = sum(n * (lay.max_delay + 1) for n, lay in zip(neurons, graph.layers, strict=True))
+    return {
+        "sop_per_sample": float(sum(sops.values())),
+        "sop_per_layer": sops,
+        "spike_rate": rates,
+        "delay_histogram": delay_histogram(graph),
+        "delay_buffer": {
+            "ring_bits": rb,
+            "minimal_bits": int(minimal * rb),
+            "rtl_slots": rtl_slots(graph),
+            "rtl_bits": int(sum(neurons) * rtl_slots(graph) * rb),
+        },
+        "membrane_bits": graph.v_bits,
+    }
+
+
+def plot_delays(graph: SnnGraph, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from codesign.atomic import atomic_path
+
+    hist = delay_histogram(graph)
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for name, h in hist.items():
+        ax.plot(range(len(h)), h, marker="o", ms=3, label=name)
+    ax.set_xlabel("integer delay (time steps)")
+    ax.set_ylabel("synapses (w != 0)")
+    ax.set_title(f"{graph.name}: learned delays")
+    ax.legend()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_raster(graph: SnnGraph, tensors: dict, sample: int, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from codesign.atomic import atomic_path
+
+    names = ["input", *[lay.name for lay in graph.layers if lay.spiking]]
+    last = graph.layers[-1]
+    fig, axes = plt.subplots(len(names) + 1, 1, figsize=(6, 1.6 * (len(names) + 1)), sharex=True)
+    for ax, name in zip(axes, names, strict=False):
+        s = tensors[name][sample].reshape(graph.steps, -1)
+        t, n = np.nonzero(s)
+        ax.scatter(t, n, s=4, marker="|")
+        ax.set_ylabel(name)
+    key = f"{last.name}.v" if f"{last.name}.v" in tensors else last.name
+    v = tensors[key][sample].reshape(graph.steps, -1)
+    axes[-1].plot(v)
+    axes[-1].set_ylabel(f"{last.name}\n(membrane)" if not last.spiking else last.name)
+    axes[-1].set_xlabel("time step")
+    axes[0].set_title(f"{graph.name}: test sample {sample}")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,102 @@
+"""CoDeNet integer rules: the published requantisation vectors (REFERENCES.md), the -128 padding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from codesign.codenet import golden
+from codesign.codenet import integer as I
+from codesign.errors import CodesignError
+
+# (acc, scale, bias, relu) -> out: the accelerator's published test vectors (ACT_W = 8, SHIFT 16)
+VECTORS = [
+    (100, 16384, 3, True, -100),
+    (1000, 32768, 0, True, 127),
+    (-100, 16384, 3, False, -22),
+    (6, 16384, 0, False, 2),
+]
+
+
+@pytest.mark.parametrize("acc,scale,bias,relu,out", VECTORS)
+def test_published_vectors_numpy(acc, scale, bias, relu, out):
+    assert int(I.requant(np.array([acc]), np.array([scale]), np.array([bias]), relu)[0]) == out
+
+
+@pytest.mark.parametrize("acc,scale,bias,relu,out", VECTORS)
+def test_published_vectors_torch_integer_mode(acc, scale, bias, relu, out):
+    from codesign.codenet.model import QLayer
+
+    lay = QLayer("t", "pw", torch.ones(1, 1), torch.zeros(1), relu, 4, "input")
+    q = lay.requant_torch(
+        torch.tensor([[[[float(acc)]]]], dtype=torch.float64), {"scale": [scale], "bias": [bias]}
+    )
+    assert int(q.item()) == out
+
+
+def test_negative_half_variant_differs_where_documented():
+    # acc*scale = 6*16384 = 98304 = 1.5 * 2^16: unconditional +2^15 -> 2, negative-only -> 1
+    assert (
+        int(
+            I.requant(np.array([6]), np.array([16384]), np.array([0]), False, "codenet_neg_half")[0]
+        )
+        == 1
+    )
+    with pytest.raises(CodesignError, match="rule"):
+        I.requant(np.array([1]), np.array([1]), np.array([0]), False, "truncate")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(-(2**23), 2**23 - 1),
+    st.integers(0, 2**15 - 1),
+    st.integers(-(2**15), 2**15 - 1),
+    st.booleans(),
+)
+def test_requant_matches_python_bigint(acc, scale, bias, relu):
+    q = ((acc * scale + 2**15) >> 16) + bias  # Python >> is arithmetic (floor)
+    if relu:
+        q = max(q, 0) - 128
+    want = min(max(q, -128), 127)
+    assert int(I.requant(np.array([acc]), np.array([scale]), np.array([bias]), relu)[0]) == want
+
+
+def test_outside_taps_read_minus_128():
+    """1 channel, centre weight 0, all others 1, s = 8 on a 4x4 image: every tap is outside."""
+    x = np.full((1, 1, 4, 4), 5, np.int64)
+    w = np.ones((1, 9), np.int64)
+    w[0, 4] = 0
+    acc = golden.deform_acc(x, np.full((1, 4, 4), 8), w)
+    assert (acc == 8 * -128).all()
+    # s = 1 at the corner (0, 0): 4 taps inside (incl. the centre, weight 0), 5 outside
+    acc1 = golden.deform_acc(x, np.ones((1, 4, 4), np.int64), w)
+    assert acc1[0, 0, 0, 0] == 3 * 5 + 5 * -128
+
+
+def test_scale_clamped_to_hardtanh_bounds():
+    x = np.arange(16 * 16, dtype=np.int64).reshape(1, 1, 16, 16) % 97 - 40
+    w = np.arange(9, dtype=np.int64).reshape(1, 9) - 4
+    a = golden.deform_acc(x, np.full((1, 16, 16), 100), w)
+    b = golden.deform_acc(x, np.full((1, 16, 16), 8), w)
+    c = golden.deform_acc(x, np.full((1, 16, 16), -100), w)
+    d = golden.deform_acc(x, np.full((1, 16, 16), -7), w)
+    assert np.array_equal(a, b) and np.array_equal(c, d)
+
+
+def test_input_quantisation_and_space_to_depth():
+    img = np.array([[[[0.0, 1.0], [0.5, 0.25]]]])
+    q = I.quantize_image(img)
+    assert q.tolist() == [[[[-128, 127], [0, -64]]]]
+    s2d = I.space_to_depth(np.arange(16).reshape(1, 1, 4, 4), 2)
+    assert s2d[0, :, 0, 0].tolist() == [0, 1, 4, 5]
+    with pytest.raises(CodesignError, match="multiple"):
+        I.space_to_depth(np.zeros((1, 1, 5, 4)), 2)
+
+
+def test_params_from_real_folds_zero_point():
+    scale, bias = I.params_from_real(np.array([0.25]), np.array([3.0]), np.array([10]), -128)
+    assert scale.tolist() == [16384]
+    assert bias.tolist() == [3 + 128 * 0.25 * 10]  # 323: the -128 zero point times sum(w) * M

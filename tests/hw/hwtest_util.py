@@ -1,0 +1,87 @@
+"""Helpers for the cocotb-backed tests: cached simulator builds and the cs_mvu unit bench."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from codesign.ir.golden import dense
+from codesign.ir.graph import DenseLayer
+from codesign.rtl.hexmem import write_hex
+from codesign.rtl.layer_hw import layer_hw
+from codesign.rtl.toolenv import HW_RTL, REPO_ROOT
+from codesign.verify.runner import run_bench
+
+# Persistent (git-ignored) so a re-run reuses Verilator builds; stamps catch any change.
+CACHE = REPO_ROOT / "build" / "test_sim"
+
+
+def run_unit(
+    name: str,
+    files: list[str],
+    top: str,
+    module: str,
+    params: dict,
+    config: dict,
+    simulator: str = "verilator",
+) -> dict:
+    """Run hw/tb/<module>.py on hw/rtl/<files>; fail with the log path if any test fails."""
+    res = run_bench(
+        [HW_RTL / f for f in files],
+        top,
+        module,
+        CACHE / name,
+        simulator=simulator,
+        parameters=params,
+        config=config,
+    )
+    assert res["tests"] >= 1 and res["failed"] == 0, f"{module} failed, see {res['log']}"
+    return res
+
+
+def mvu_bench(
+    name: str,
+    layer: DenseLayer,
+    pe: int,
+    simd: int,
+    in_beat: int,
+    x: np.ndarray,
+    simulator: str = "verilator",
+    gap_p: float = 0.4,
+    bp_p: float = 0.6,
+) -> dict:
+    """Write the layer's tables, build cs_mvu with its parameters, stream x, compare outputs."""
+    d = CACHE / name
+    d.mkdir(parents=True, exist_ok=True)
+    hw = layer_hw(layer, pe, simd, in_beat)
+    files = {k: str(d / f"{k}.hex") for k in ("weights", "bias", "mult", "shift")}
+    write_hex(Path(files["weights"]), hw.weight_words(), hw.pe * hw.simd * hw.idx_w)
+    write_hex(Path(files["bias"]), hw.fold_words(hw.bias, hw.acc_w), hw.pe * hw.acc_w)
+    write_hex(Path(files["mult"]), hw.fold_words(hw.mult, hw.mult_w), hw.pe * hw.mult_w)
+    write_hex(Path(files["shift"]), hw.fold_words(hw.shift, hw.shift_w), hw.pe * hw.shift_w)
+    if hw.table is not None:
+        files["table"] = str(d / "table.hex")
+        write_hex(Path(files["table"]), hw.table_words(), hw.w_w)
+    params = {
+        k: (f'"{v}"' if isinstance(v, str) else v) for k, v in hw.verilog_params(files).items()
+    }
+    np.save(d / "x.npy", x)
+    np.save(d / "y.npy", dense(layer, x))
+    cfg = {
+        "inputs": str(d / "x.npy"),
+        "expected": str(d / "y.npy"),
+        "IN_BEAT": in_beat,
+        "IN_W": hw.in_w,
+        "PE": pe,
+        "OUT_W": hw.out_w,
+        "OUT_LO": hw.out_lo,
+        "NF": hw.nf,
+        "SF": hw.sf,
+        "gap_p": gap_p,
+        "bp_p": bp_p,
+    }
+    lib = ["cs_requant_core.v", "cs_lut_decode.v", "cs_weight_rom.v", "cs_mvu.v"]
+    res = run_unit(name, lib, "cs_mvu", "tb_mvu", params, cfg, simulator=simulator)
+    res["hw"] = hw
+    return res

@@ -1,0 +1,120 @@
+"""Generated RTL folder: manifest arithmetic, memory files, lint-clean Verilog, safe rewrites."""
+
+import json
+
+import numpy as np
+import pytest
+
+from codesign.errors import CodesignError
+from codesign.rtl.generate import default_in_beat, generate, main, top_name
+from codesign.rtl.hexmem import read_hex
+from codesign.rtl.lint import lint, lint_model
+from codesign.rtl.synthetic import synthetic_mlp
+from codesign.rtl.toolenv import HW_RTL, REPO_ROOT
+
+FOLD = {"fc0": (8, 16), "fc1": (4, 16), "fc2": (2, 8)}
+
+
+@pytest.fixture(scope="module")
+def gen(tmp_path_factory):
+    g = synthetic_mlp((64, 64, 32, 10), quantizer="post", seed=2, name="digits-like")
+    out = tmp_path_factory.mktemp("gen") / "rtl"
+    return g, generate(g, FOLD, out), out
+
+
+def test_manifest_numbers(gen):
+    g, man, out = gen
+    assert man["top"] == top_name("digits-like") == "digits_like_top"
+    assert man["ideal_cycles_per_inference"] == 64 * 64 // 128 + 64 * 32 // 64 + 32 * 10 // 16
+    assert man["latency_cycles"] == 1 + 32 + 2 + 32 + 2 + 20 + 2  # 64 x 8 bit in one beat
+    assert man["ideal_interval_cycles"] == 32
+    assert man["input"]["lanes"] == 64 and man["output"]["lanes"] == 2
+    for lay, src in zip(man["layers"], g.layers, strict=True):
+        assert lay["acc_width"] >= src.acc_bits == lay["acc_bits"]
+        assert lay["tap"]["valid"] == f"t_{lay['name']}_valid"
+    assert json.loads((out / "manifest.json").read_text()) == man
+
+
+def test_memory_files_round_trip(gen):
+    g, man, out = gen
+    lay, src = man["layers"][1], g.layer("fc1")
+    words = read_hex(out / "mem" / lay["files"]["weights"])
+    pe, simd, b = lay["pe"], lay["simd"], lay["weight_store_bits"]
+    sf = lay["in_features"] // simd
+    assert len(words) == (lay["out_features"] // pe) * sf
+    codes = np.zeros_like(src.indices)
+    for a, word in enumerate(words):
+        nf, s_f = divmod(a, sf)
+        for p in range(pe):
+            for s in range(simd):
+                codes[nf * pe + p, s_f * simd + s] = (word >> ((p * simd + s) * b)) & 0xF
+    assert np.array_equal(codes, src.indices)
+    table = read_hex(out / "mem" / lay["files"]["table"])
+    cb = [v - 1024 if v >> 9 else v for v in table]  # 10-bit two's complement
+    assert cb[: len(src.codebook)] == list(src.codebook) and cb[len(src.codebook) :] == [0]
+
+
+def test_generated_top_and_library_lint_clean(gen):
+    _, man, out = gen
+    res = lint_model(out)
+    assert res["warnings"] == 0 and res["errors"] == 0, res["log"]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in HW_RTL.glob("cs_*.v")))
+def test_every_library_file_lint_clean(name):
+    res = lint([HW_RTL / name], name[:-2], {})
+    assert res["warnings"] == 0 and res["errors"] == 0, res["log"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"WMODE": 0, "IDX_W": 5, "W_W": 5, "IN_SIGNED": 1},
+        {"WMODE": 2, "IDX_W": 4, "W_W": 6},
+        {"N": 16, "SIMD": 16, "IN_BEAT": 16, "M": 8, "PE": 8},  # SF = NF = 1
+        {"N": 64, "SIMD": 1, "IN_BEAT": 1, "M": 10, "PE": 1, "OUT_LO": -128, "OUT_HI": 127},
+    ],
+)
+def test_mvu_parameter_sets_lint_clean(params):
+    files = [
+        HW_RTL / f for f in ("cs_requant_core.v", "cs_lut_decode.v", "cs_weight_rom.v", "cs_mvu.v")
+    ]
+    res = lint(files, "cs_mvu", params)
+    assert res["warnings"] == 0 and res["errors"] == 0, res["log"]
+
+
+def test_bad_folding_keeps_previous_output(gen, tmp_path):
+    g, _, _ = gen
+    out = tmp_path / "rtl"
+    generate(g, FOLD, out)
+    before = (out / "manifest.json").read_text()
+    with pytest.raises(CodesignError, match="layer 'fc2': PE=3 does not divide its 10 output"):
+        generate(g, {**FOLD, "fc2": (3, 8)}, out)
+    assert (out / "manifest.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rtl"]  # no temporary folders left
+
+
+def test_default_in_beat():
+    assert default_in_beat(64, 8) == 64
+    assert default_in_beat(784, 8) == 56  # largest divisor of 784 with <= 512 bits
+    assert default_in_beat(10, 1024) == 1
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    assert main(["nosuchmodel", "--build-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nosuchmodel" in err[0]
+
+
+@pytest.mark.skipif(
+    not (REPO_ROOT / "build/digits_mlp/onnx/model.onnx").is_file(), reason="digits_mlp not exported"
+)
+def test_cli_generates_digits_mlp(tmp_path, capsys):
+    src = REPO_ROOT / "build/digits_mlp/onnx/model.onnx"
+    (tmp_path / "digits_mlp" / "onnx").mkdir(parents=True)
+    (tmp_path / "digits_mlp" / "onnx" / "model.onnx").write_bytes(src.read_bytes())
+    rc = main(["digits_mlp", "--build-dir", str(tmp_path), "--flows-dir", str(REPO_ROOT / "flows")])
+    assert rc == 0, capsys.readouterr().err
+    man = json.loads((tmp_path / "digits_mlp/rtl/manifest.json").read_text())
+    assert man["folding"]["fc0"] == {"pe": 8, "simd": 16}
+    assert [la["weight_mode"] for la in man["layers"]] == ["lut"] * 3

@@ -1,0 +1,81 @@
+"""NIR (Delay / LIF primitives) and ONNX (codesign.Delay / codesign.LIF) round trips; the ONNX
+file executed by qonnx equals the golden model; bad files give named errors."""
+
+from __future__ import annotations
+
+import nir
+import numpy as np
+import onnx
+import pytest
+from snn_testgraphs import random_spikes
+
+from codesign.errors import CodesignError
+from codesign.snn import golden, nir_io, onnx_io
+
+
+@pytest.mark.parametrize("graph_name", ["dense_graph", "hd_graph"])
+def test_nir_round_trip(graph_name, request, tmp_path):
+    graph = request.getfixturevalue(graph_name)
+    path = nir_io.save(graph, tmp_path / "m.nir")
+    g = nir.read(str(path), type_check=False)
+    kinds = {type(n).__name__ for n in g.nodes.values()}
+    assert "Delay" in kinds and ("LIF" in kinds)
+    assert nir_io.graphs_equal(graph, nir_io.load(path)) == []
+
+
+def test_nir_lif_parameters_are_the_shift_leak(dense_graph):
+    g = nir_io.to_nir(dense_graph)
+    lif = g.nodes["fc1"]
+    assert isinstance(lif, nir.LIF)
+    k = dense_graph.layers[1].leak_shift
+    assert np.all(lif.tau == 2**k) and np.all(lif.r == 2**k) and np.all(lif.v_leak == 0)
+    assert np.array_equal(lif.v_threshold + 0.5, dense_graph.layers[1].threshold)
+    assert isinstance(g.nodes["fc2"], nir.LI)
+    delays = sorted(int(n.delay.flat[0]) for k, n in g.nodes.items() if k.startswith("fc0.delay"))
+    assert delays == sorted(set(dense_graph.layers[0].delay[dense_graph.layers[0].weight != 0]))
+
+
+@pytest.mark.parametrize("graph_name", ["dense_graph", "hd_graph"])
+def test_onnx_round_trip_and_qonnx_execution(graph_name, request, tmp_path):
+    graph = request.getfixturevalue(graph_name)
+    path = onnx_io.save(graph, tmp_path / "m.onnx")
+    model = onnx.load(str(path))
+    ops = {(n.domain, n.op_type) for n in model.graph.node}
+    assert ("codesign", "Delay") in ops and ("codesign", "LIF") in ops
+    assert nir_io.graphs_equal(graph, onnx_io.load(path)) == []
+    x = random_spikes(graph, 3)
+    ref = golden.run(graph, x)
+    out = onnx_io.execute(path, x)
+    assert np.array_equal(out["scores"], ref["scores"])
+    for lay in graph.layers:
+        key = lay.name if lay.spiking else f"{lay.name}.v"
+        assert np.array_equal(out[lay.name], ref[key])
+
+
+def test_qonnx_infer_shapes_knows_the_ops(dense_graph, tmp_path):
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.transformation.infer_datatypes import InferDataTypes
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    import codesign.snn.custom_ops  # noqa: F401
+
+    m = ModelWrapper(str(onnx_io.save(dense_graph, tmp_path / "m.onnx")))
+    m = m.transform(InferShapes()).transform(InferDataTypes())
+    assert m.get_tensor_shape("fc1.current") == [1, dense_graph.steps, 6]
+    assert m.get_tensor_datatype("fc0").name == "BINARY"
+
+
+def test_bad_files_are_named(tmp_path):
+    with pytest.raises(CodesignError, match="no spiking ONNX"):
+        onnx_io.load(tmp_path / "none.onnx")
+    (tmp_path / "junk.onnx").write_bytes(b"\x00garbage")
+    with pytest.raises(CodesignError, match="malformed ONNX"):
+        onnx_io.load(tmp_path / "junk.onnx")
+    (tmp_path / "junk.nir").write_text("x")
+    with pytest.raises(CodesignError, match="malformed NIR"):
+        nir_io.load(tmp_path / "junk.nir")
+
+
+def test_wrong_input_shape_is_named(dense_graph):
+    with pytest.raises(CodesignError, match="expects input"):
+        golden.run(dense_graph, np.zeros((2, 3, 5), np.uint8))

@@ -1,0 +1,65 @@
+"""End to end on a briefly trained delay_snn: train -> export (ONNX + NIR round trip) -> golden
+(== PyTorch integer mode, spike for spike) -> rtl -> Verilator sim on a reduced test split
+(== golden), and the reports a user reads."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from codesign.rtl.toolenv import which
+from codesign.snn import cli, flow, onnx_io
+
+QUICK = {
+    "data": {"n_train": 192, "n_test": 48},
+    "model": {"hidden": [16, 16]},
+    "train": {"epochs": 3, "qat_epochs": 1, "baseline_epochs": 1, "batch_size": 32},
+}
+
+
+@pytest.fixture(scope="module")
+def trained_snn(build_root):
+    flow.train("delay_snn", QUICK)
+    flow.export("delay_snn")
+    return build_root / "delay_snn"
+
+
+def test_export_round_trips(trained_snn):
+    rep = json.loads((trained_snn / "reports" / "export.json").read_text())
+    assert rep["onnx_roundtrip_equal"] and rep["nir_roundtrip_equal"]
+    assert (trained_snn / "onnx" / "model.onnx").is_file()
+    assert (trained_snn / "nir" / "model.nir").is_file()
+
+
+def test_golden_equals_pytorch_integer_mode(trained_snn):
+    r = flow.golden("delay_snn")
+    assert r["mismatches"] == 0 and r["onnx_mismatches"] == 0, r["first_mismatch"]
+    assert r["samples"] == 48
+    snn = json.loads((trained_snn / "reports" / "snn.json").read_text())
+    for key in ("accuracy_float", "accuracy_rounded", "accuracy_quant", "accuracy_baseline_float"):
+        assert 0.0 <= snn["accuracy"][key] <= 1.0
+    g = snn["golden"]
+    assert g["sop_per_sample"] > 0 and set(g["spike_rate"]) == {"input", "fc0", "fc1"}
+    graph = onnx_io.load(trained_snn / "onnx" / "model.onnx")
+    assert sum(g["delay_histogram"]["fc0"]) == graph.layers[0].synapse_count()
+    assert g["delay_buffer"]["rtl_bits"] >= g["delay_buffer"]["minimal_bits"] > 0
+    assert (trained_snn / "reports" / "delays.png").stat().st_size > 1000
+    assert (trained_snn / "reports" / "raster.png").stat().st_size > 1000
+
+
+@pytest.mark.skipif(which("verilator") is None, reason="verilator not installed")
+def test_rtl_equals_golden_on_reduced_split(trained_snn):
+    flow.rtl("delay_snn")
+    r = flow.sim("delay_snn", samples=3)
+    assert r["spike_mismatches"] == 0 and r["membrane_mismatches"] == 0
+    assert r["score_mismatches"] == 0
+    snn = json.loads((trained_snn / "reports" / "snn.json").read_text())
+    assert snn["rtl_cycles_per_step"] > 0
+
+
+def test_snn_cli_errors(build_root, capsys):
+    assert cli.main(["train", "shd_delays"]) == 2
+    assert "--data" in capsys.readouterr().err
+    assert cli.main(["golden", "nosuchmodel"]) == 2
+    assert "unknown model" in capsys.readouterr().err
