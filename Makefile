@@ -45,7 +45,7 @@ lint: setup ## ruff (lint + format check) and verilator --lint-only -Wall on hw/
 	$(BIN)/ruff check codesign tests benchmarks
 	$(BIN)/ruff format --check codesign tests benchmarks
 	@for f in $$(ls hw/rtl/*.v 2>/dev/null); do \
-	  $(RUN) verilator --lint-only -Wall -Ihw/rtl $$f || exit 1; done; echo "verilator lint: ok"
+	  $(RUN) verilator --lint-only -Wall -Ihw/rtl $$f >/dev/null || exit 1; done; echo "verilator lint: ok"
 
 train: setup ## train the float baseline and the QAT model
 	$(RUN) codesign train $(MODEL)
