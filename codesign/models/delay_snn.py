@@ -15,6 +15,13 @@ from torch import nn
 
 from codesign.layers.delay import DelayLinear
 from codesign.layers.lif import LIF, lif_integer
+
+# CLI hooks (`codesign <verb> <model>`): one implementation for every spiking model.
+from codesign.snn.flow import export as flow_export  # noqa: F401
+from codesign.snn.flow import golden as flow_golden  # noqa: F401
+from codesign.snn.flow import rtl as flow_rtl  # noqa: F401
+from codesign.snn.flow import sim as flow_sim  # noqa: F401
+from codesign.snn.flow import train as flow_train  # noqa: F401
 from codesign.snn.graph import SnnGraph, SnnLayer
 from codesign.snn.quantize import init_quant, make_quant, thresholds
 
@@ -222,33 +229,3 @@ def train(cfg: dict) -> tuple[DelaySNN, DelaySNN, dict]:
         "baseline QAT",
     )
     return net, base, metrics
-
-
-def flow_train(model: str = NAME, overrides: dict | None = None) -> dict:
-    from codesign.snn import flow
-
-    return flow.train(model, overrides)
-
-
-def flow_export(model: str = NAME) -> dict:
-    from codesign.snn import flow
-
-    return flow.export(model)
-
-
-def flow_golden(model: str = NAME) -> dict:
-    from codesign.snn import flow
-
-    return flow.golden(model)
-
-
-def flow_rtl(model: str = NAME) -> dict:
-    from codesign.snn import flow
-
-    return flow.rtl(model)
-
-
-def flow_sim(model: str = NAME) -> dict:
-    from codesign.snn import flow
-
-    return flow.sim(model)

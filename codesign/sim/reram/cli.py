@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from codesign.atomic import write_json
 from codesign.errors import CodesignError
 from codesign.ir import golden
 from codesign.paths import build_root
 from codesign.sim.reram.config import CrossbarConfig, parse_value
 from codesign.sim.reram.evaluate import STANDARD_SWEEPS, parse_sweep, run_point, sweep
-from codesign.sim.reram.model_io import digital_reference, load_exported, write_json
+from codesign.sim.reram.model_io import digital_reference, load_exported
 
 LSM_MODEL = "lsm_reram"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -54,24 +53,6 @@ def load_exported(model: str, build: Path) -> tuple[IntGraph, np.ndarray, np.nda
                 f"{npz_path}: stored '{name}' differs from codesign.ir.golden.run on the graph"
             )
     return graph, x, labels
-
-
-def write_json(path: Path, obj: dict) -> None:
-    """Write JSON through a temporary file and rename (never a half-written report)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=_default) + "\n")
-    os.replace(tmp, path)
-
-
-def _default(o: object) -> object:
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 def digital_reference(model: str, build: Path) -> dict:
