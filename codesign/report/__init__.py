@@ -1,0 +1,1 @@
+"""Static HTML report pages (`codesign report <model>|--all`)."""

@@ -1,0 +1,92 @@
+"""Technology YAML files: the shipped ones load and cite sources; bad files name the key."""
+
+import copy
+
+import pytest
+import yaml
+
+from codesign.energy import constants
+from codesign.energy.techfile import default_dir, load, load_all, parse
+from codesign.errors import CodesignError
+
+GOOD = {
+    "technology": "t",
+    "kind": "reram",
+    "actions": {
+        "adc_8bit_conversion": {"value": 1.0, "unit": "pJ", "source": "s"},
+        "dac_1bit_conversion": {"value": 1.0, "unit": "pJ", "source": "s"},
+        "shift_add": {"value": 1.0, "unit": "fJ", "source": "s"},
+        "requant_mult32": {"value": 1.0, "unit": "pJ", "source": "s"},
+        "requant_add32": {"value": 1.0, "unit": "pJ", "source": "s"},
+    },
+}
+
+
+def test_shipped_files_load_and_every_constant_has_a_source():
+    techs = load_all()
+    assert {"asic45", "fpga_xc7", "reram", "sfq"} <= set(techs)
+    for t in techs.values():
+        for name, c in t.actions.items():
+            assert c.source.strip(), f"{t.name}.{name} has no source"
+            assert c.value >= 0
+
+
+def test_asic45_yaml_equals_the_constants_digital_py_uses():
+    t = load(default_dir() / "asic45.yaml")
+    h = constants.HOROWITZ_45NM
+    for k in ("add8", "mult8", "add32", "mult32", "fadd32", "fmult32"):
+        assert t.si(k) == pytest.approx(h[k] * 1e-12)
+    sram = dict(h["sram64"])
+    assert t.si("sram_8KB_read64") == pytest.approx(sram[8 * 1024] * 1e-12)
+    assert t.si("sram_1MB_read64") == pytest.approx(sram[1024 * 1024] * 1e-12)
+
+
+def test_units_convert_to_si():
+    t = parse(GOOD, "x.yaml")
+    assert t.si("shift_add") == pytest.approx(1e-15)
+    assert t.citations()["shift_add"] == {
+        "value": pytest.approx(1.0),
+        "unit": "fJ",
+        "source": "s",
+        "assumed": False,
+    }
+
+
+def _bad(mutate):
+    d = copy.deepcopy(GOOD)
+    mutate(d)
+    with pytest.raises(CodesignError) as e:
+        parse(d, "bad.yaml")
+    return str(e.value)
+
+
+def test_missing_unit_names_the_key():
+    msg = _bad(lambda d: d["actions"]["shift_add"].pop("unit"))
+    assert "bad.yaml" in msg and "actions.shift_add.unit" in msg
+
+
+def test_negative_energy_names_the_key():
+    msg = _bad(lambda d: d["actions"]["adc_8bit_conversion"].update(value=-1.0))
+    assert "actions.adc_8bit_conversion.value" in msg and "negative" in msg
+
+
+def test_unknown_action_names_it():
+    msg = _bad(lambda d: d["actions"].update(adc_16bit={"value": 1, "unit": "pJ", "source": "s"}))
+    assert "actions.adc_16bit" in msg and "unknown action" in msg
+
+
+def test_wrong_dimension_and_missing_action_and_kind():
+    assert "expected a energy" in _bad(lambda d: d["actions"]["shift_add"].update(unit="mW"))
+    assert "actions.requant_add32: missing" in _bad(lambda d: d["actions"].pop("requant_add32"))
+    assert "kind 'memristor'" in _bad(lambda d: d.update(kind="memristor"))
+    assert "not a number" in _bad(lambda d: d["actions"]["shift_add"].update(value="1 pJ"))
+
+
+def test_a_user_adds_a_technology_by_adding_a_file(tmp_path):
+    d = copy.deepcopy(GOOD)
+    d["technology"] = "reram_22nm"
+    (tmp_path / "reram_22nm.yaml").write_text(yaml.safe_dump(d))
+    assert set(load_all(tmp_path)) == {"reram_22nm"}
+    (tmp_path / "broken.yaml").write_text("technology: [unclosed")
+    with pytest.raises(CodesignError, match="broken.yaml"):
+        load_all(tmp_path)
