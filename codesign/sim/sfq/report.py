@@ -50,7 +50,8 @@ def run_nominal(model: SFQModel, x: np.ndarray, biasing: str = "rsfq") -> dict:
         last = model.graph.layers[-1].name
         outs = [t for w in model.netlist.outputs if w.startswith(f"{last}.") for t in r.outputs[w]]
         lat.append(max(outs, default=0.0))
-        ens.append(energy(comp, r, duration_ps=r.end_time_ps, biasing=biasing))
+        # static bias is paid at least until the last output pulse of the inference
+        ens.append(energy(comp, r, duration_ps=max(r.end_time_ps, lat[-1]), biasing=biasing))
     viol = sum(len(r.violations) for r in results)
     keys = [
         "switchings",
