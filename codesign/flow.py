@@ -115,7 +115,8 @@ def torch_integer_tensors(qm, x: np.ndarray, names: list[str]) -> dict[str, np.n
             outs = qm64.forward_layers(torch.as_tensor(x).double())
         result = {}
         for name, qt in zip(["input", *names], outs, strict=True):
-            v = (qt.value / qt.scale).numpy()
+            # Activation stages (ASQ, AdaLog) return objects that know their integer codes.
+            v = qt.int_repr().numpy() if hasattr(qt, "int_repr") else (qt.value / qt.scale).numpy()
             if not np.array_equal(v, np.round(v)):
                 raise CodesignError(f"PyTorch layer '{name}' output is not on its integer grid")
             result[name] = v.astype(np.int64)

@@ -159,6 +159,7 @@ def compute(
         report = estimate(graph)
         if not wanted:
             return report
+        graph.require_plain("energy --targets")
         rows, act = _dense_rows(model, graph, wanted, techs)
         report["activity"] = act
     else:

@@ -26,7 +26,9 @@ def require_model(model: str) -> None:
 def int_graph(model: str) -> IntGraph:
     from codesign.ir.lower import load_int_graph
 
-    return load_int_graph(paths.onnx_path(model), model)
+    graph = load_int_graph(paths.onnx_path(model), model)
+    graph.require_plain("hls4ml/FINN")
+    return graph
 
 
 def golden_tensors(model: str) -> dict[str, np.ndarray]:

@@ -49,15 +49,31 @@ def quantize_input(x: np.ndarray, q: QuantSpec) -> np.ndarray:
     )
 
 
-def dense(layer: DenseLayer, x: np.ndarray) -> np.ndarray:
-    """One integer layer: (batch, in) int64 -> (batch, out) int64."""
+def dense(layer: DenseLayer, x: np.ndarray, ctx: dict | None = None) -> np.ndarray:
+    """One integer layer: (batch, in) int64 -> (batch, out) int64.
+
+    With activation stages: in_stage decodes x first; a `dyn_in` layer multiplies the raw
+    accumulator by the per-sample factor ctx["g"] before the bias; out_stage re-codes the output.
+    """
+    ctx = {} if ctx is None else ctx
     if x.shape[-1] != layer.in_features:
         raise CodesignError(
             f"layer '{layer.name}' expects {layer.in_features} inputs, got shape {tuple(x.shape)}"
         )
     if x.min(initial=0) < layer.in_q.lo or x.max(initial=0) > layer.in_q.hi:
         raise CodesignError(f"layer '{layer.name}' input outside its {layer.in_q.bits}-bit range")
-    return requantize(matmul_exact(x, layer.weight.T) + layer.bias, layer.requant)
+    if layer.in_stage is not None:
+        x = layer.in_stage.apply(x, ctx)
+    acc = matmul_exact(x, layer.weight.T)
+    if layer.dyn_in:
+        if "g" not in ctx:
+            raise CodesignError(f"layer '{layer.name}': dynamic input scale but no factor g")
+        acc = acc * np.asarray(ctx.pop("g"), dtype=np.int64).reshape(-1, 1)
+    y = requantize(acc + layer.bias, layer.requant)
+    if layer.out_stage is not None:
+        ctx.setdefault("record", {})[f"{layer.name}.pre"] = y
+        y = layer.out_stage.apply(y, ctx)
+    return y
 
 
 def matmul_exact(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -73,7 +89,10 @@ def run(graph: IntGraph, x_int: np.ndarray) -> dict[str, np.ndarray]:
     """Run the graph on integer inputs; returns {'input': x, <layer>: output, ...} in order."""
     x = np.asarray(x_int, dtype=np.int64)
     tensors = {"input": x}
+    ctx: dict = {"record": {}}
     for layer in graph.layers:
-        x = dense(layer, x)
+        x = dense(layer, x, ctx)
+        tensors.update(ctx["record"])  # stage intermediates, e.g. "fc0.pre", "fc0.g"
+        ctx["record"] = {}
         tensors[layer.name] = x
     return tensors

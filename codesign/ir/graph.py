@@ -8,6 +8,7 @@ Real value of an activation integer q: q * 2**scale_exp (power-of-two scales onl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -80,6 +81,12 @@ class DenseLayer:
     codebook: np.ndarray | None = None
     indices: np.ndarray | None = None
     attrs: dict = field(default_factory=dict)  # e.g. POST base, frac_bits
+    # Activation stages (ASQ, AdaLog; see codesign/ir/stages.py). `in_stage` decodes the input
+    # codes before the matmul; `out_stage` re-codes the requantised output; `dyn_in` means the
+    # previous out_stage passed a per-sample integer factor g: acc = (W @ x) * g + bias.
+    in_stage: Stage | None = None
+    out_stage: Stage | None = None
+    dyn_in: bool = False
 
     @property
     def in_features(self) -> int:
@@ -102,9 +109,34 @@ class DenseLayer:
     @property
     def acc_bits(self) -> int:
         """Signed accumulator width that can never overflow for any input in in_q's range."""
-        xmax = max(abs(self.in_q.lo), abs(self.in_q.hi))
+        in_q = self.in_stage.decoded_q if self.in_stage is not None else self.in_q
+        g_max = self.attrs.get("dyn_max", 1) if self.dyn_in else 1  # largest factor g
+        xmax = max(abs(in_q.lo), abs(in_q.hi)) * g_max
         bound = int((np.abs(self.weight).sum(axis=1) * xmax + np.abs(self.bias)).max())
         return bound.bit_length() + 1
+
+    @property
+    def stages(self) -> list[Stage]:
+        return [s for s in (self.in_stage, self.out_stage) if s is not None]
+
+
+@runtime_checkable
+class Stage(Protocol):
+    """An integer activation stage attached to a layer (implementations: codesign/ir/stages.py).
+
+    `apply` maps int64 arrays (batch, features) to int64 arrays and may read/write `ctx`
+    (e.g. ASQ writes ctx["g"], the per-sample factor the next layer's `dyn_in` uses) and record
+    intermediate tensors in ctx["record"] under "<layer>.<what>" for per-stage comparison.
+    """
+
+    kind: str  # e.g. "asq", "adalog_encode", "adalog_decode"
+    decoded_q: QuantSpec  # format of what apply() returns (for in_stage: what the matmul sees)
+
+    def apply(self, x: np.ndarray, ctx: dict) -> np.ndarray: ...
+
+    def ops(self, features: int) -> dict[str, int]:
+        """Operation counts per sample for energy (e.g. {"mac": .., "compare": .., "lut": ..})."""
+        ...
 
 
 @dataclass
@@ -118,6 +150,17 @@ class IntGraph:
     @property
     def output_q(self) -> QuantSpec:
         return self.layers[-1].out_q
+
+    def require_plain(self, backend: str) -> None:
+        """Backends without activation-stage support call this: a clear error, not wrong output."""
+        for lay in self.layers:
+            kinds = [s.kind for s in lay.stages]
+            kinds += ["dynamic requantisation"] if lay.dyn_in else []
+            if kinds:
+                raise CodesignError(
+                    f"backend '{backend}' does not support {', '.join(kinds)} on layer "
+                    f"'{lay.name}' of '{self.name}' (use the golden model or `codesign rtl`)"
+                )
 
     def layer(self, name: str) -> DenseLayer:
         for lay in self.layers:

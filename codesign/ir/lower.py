@@ -6,6 +6,8 @@ multiplier s_in * s_w[c] / s_out is exactly m[c] / 2**shift[c] with small intege
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,6 +20,27 @@ from codesign.ir import custom_ops  # noqa: F401  (registers the codesign domain
 from codesign.ir.graph import DenseLayer, IntGraph, QuantSpec, Requant
 
 MAX_MULTIPLIER_BITS = 31
+
+
+@dataclass
+class StageLowering:
+    """What a stage op (ASQ, AdaLog) contributes: see STAGE_LOWERINGS."""
+
+    out_stage: object | None  # attached to the layer before the op (DenseLayer.out_stage)
+    out_tensor: str  # ONNX tensor the next layer reads
+    next_in_q: QuantSpec  # format of the values the next layer receives (codes)
+    next_in_stage: object | None = None  # DenseLayer.in_stage of the next layer
+    next_dyn_in: bool = False  # next layer multiplies its accumulator by ctx["g"]
+    next_attrs: dict = field(default_factory=dict)
+
+
+# op_type -> fn(lowering, node, q_before: QuantSpec) -> StageLowering. Stage modules register
+# themselves here (codesign/quant/asq.py, codesign/quant/adalog.py) so lower.py stays generic.
+STAGE_LOWERINGS: dict[str, Callable] = {}
+
+
+def register_stage_lowering(op_type: str, fn: Callable) -> None:
+    STAGE_LOWERINGS[op_type] = fn
 
 
 def load_int_graph(path: str | Path, name: str | None = None) -> IntGraph:
@@ -202,7 +225,13 @@ class _Lowering:
         input_q = self.act_quant(first)
         t, cur_q = first.output[0], input_q
         layers: list[DenseLayer] = []
+        pending = StageLowering(None, t, input_q)  # stage effects on the next layer
         while (node := self.next_node(t)) is not None:
+            if node.op_type in STAGE_LOWERINGS and layers and layers[-1].out_stage is None:
+                pending = STAGE_LOWERINGS[node.op_type](self, node, cur_q)
+                layers[-1].out_stage = pending.out_stage
+                t, cur_q = pending.out_tensor, pending.next_in_q
+                continue
             if node.op_type not in ("Gemm", "MatMul"):
                 raise CodesignError(
                     f"unsupported op: node '{node.name}' ({node.op_type}); the golden model "
@@ -233,8 +262,10 @@ class _Lowering:
             if nxt is None:
                 raise CodesignError(f"layer '{lname}' (node '{node.name}') has no output Quant")
             out_q = self.act_quant(nxt)
+            in_stage = pending.next_in_stage
+            s_in = (in_stage.decoded_q if in_stage is not None else cur_q).scale_exp
             acc_scale = np.array(
-                [float(Fraction(2) ** cur_q.scale_exp * Fraction(float(s))) for s in w["scale"]]
+                [float(Fraction(2) ** s_in * Fraction(float(s))) for s in w["scale"]]
             )
             bias_int = np.round(bias / acc_scale).astype(np.int64)
             layers.append(
@@ -242,7 +273,7 @@ class _Lowering:
                     name=lname,
                     weight=w["weight"],
                     bias=bias_int,
-                    requant=self.requant(lname, cur_q.scale_exp, w["scale"], out_q, relu),
+                    requant=self.requant(lname, s_in, w["scale"], out_q, relu),
                     in_q=cur_q,
                     out_q=out_q,
                     relu=relu,
@@ -250,9 +281,12 @@ class _Lowering:
                     weight_bits=w["bits"],
                     codebook=w["codebook"],
                     indices=w["indices"],
-                    attrs={**w["attrs"], "onnx_node": node.name},
+                    attrs={**w["attrs"], **pending.next_attrs, "onnx_node": node.name},
+                    in_stage=in_stage,
+                    dyn_in=pending.next_dyn_in,
                 )
             )
+            pending = StageLowering(None, t, out_q)
             t, cur_q = nxt.output[0], out_q
         if not layers:
             raise CodesignError("graph has no Gemm/MatMul layer")

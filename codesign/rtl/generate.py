@@ -54,6 +54,7 @@ def plan(
     """Hardware form of every layer, checking the chain (features and formats must match)."""
     if not graph.layers:
         raise CodesignError(f"graph '{graph.name}' has no layers")
+    graph.require_plain("rtl")  # activation-stage RTL: see codesign/ir/stages.py
     check_folding(graph, folding)
     first = graph.layers[0]
     if first.in_q.bits != graph.input_q.bits or first.in_q.signed != graph.input_q.signed:

@@ -29,6 +29,7 @@ def load_exported(model: str, build: Path) -> tuple[IntGraph, np.ndarray, np.nda
             f"model '{model}': codesign.ir.lower.load_int_graph is not available ({exc})"
         ) from None
     graph = load_int_graph(str(onnx_path))
+    graph.require_plain("reram")
     with np.load(npz_path) as data:
         for key in ("input", "labels"):
             if key not in data:

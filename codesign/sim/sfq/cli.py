@@ -57,6 +57,7 @@ def load_model(model: str, build: Path) -> tuple[IntGraph, np.ndarray, np.ndarra
             f"cannot load '{onnx}': codesign.ir.lower is not available ({e})"
         ) from None
     graph = load_int_graph(str(onnx))
+    graph.require_plain("sfq")
     if not npz.exists():
         raise CodesignError(f"model '{model}': golden inputs {npz} do not exist")
     d = np.load(npz)
