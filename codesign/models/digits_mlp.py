@@ -11,6 +11,7 @@ import torch
 from brevitas.quant import Int8ActPerTensorFixedPoint, Uint8ActPerTensorFixedPoint
 from torch import nn
 
+from codesign.quant.act_stages import make_act_stage
 from codesign.quant.linear import QuantLinear, make_weight_quant
 
 SIZES = (64, 64, 32, 10)
@@ -41,8 +42,14 @@ class QuantMLP(nn.Module):
         weight_quant: str = "post",
         weight_bits: int = 4,
         act_bits: int = 8,
+        act_quant: str = "fixed",
+        act_quant_args: dict | None = None,
     ) -> None:
         super().__init__()
+        # With an activation stage (ASQ/AdaLog) the ReLU keeps a fine 8-bit grid and the stage
+        # emits the `act_bits`-bit codes; with "fixed" the ReLU itself quantizes to act_bits.
+        relu_bits = act_bits if act_quant == "fixed" else 8
+        self.stages = nn.ModuleList()
         self.inp = qnn.QuantIdentity(
             act_quant=Uint8ActPerTensorFixedPoint, bit_width=act_bits, return_quant_tensor=True
         )
@@ -54,9 +61,11 @@ class QuantMLP(nn.Module):
             if i < n - 1:
                 act = qnn.QuantReLU(
                     act_quant=Uint8ActPerTensorFixedPoint,
-                    bit_width=act_bits,
+                    bit_width=relu_bits,
                     return_quant_tensor=True,
                 )
+                stage = make_act_stage(act_quant, b, act_bits, **(act_quant_args or {}))
+                self.stages.append(stage if stage is not None else nn.Identity())
             else:
                 act = qnn.QuantIdentity(
                     act_quant=Int8ActPerTensorFixedPoint,
@@ -81,8 +90,10 @@ class QuantMLP(nn.Module):
         """QuantTensors after the input quantizer and after every layer's output quantizer."""
         qt = self.inp(x)
         outs = [qt]
-        for fc, act in zip(self.fcs, self.acts, strict=True):
-            qt = act(fc(qt.value, qt.scale))
+        for i, (fc, act) in enumerate(zip(self.fcs, self.acts, strict=True)):
+            qt = act(fc(qt.value, getattr(qt, "bias_scale", qt.scale)))
+            if i < len(self.stages):
+                qt = self.stages[i](qt)
             outs.append(qt)
         return outs
 
@@ -99,11 +110,17 @@ class QuantMLP(nn.Module):
         self.eval()
         outs = self.forward_layers(x)
         for fc, qt in zip(self.fcs, outs[:-1], strict=True):
-            fc.freeze(qt.scale)
+            fc.freeze(getattr(qt, "bias_scale", qt.scale))
 
 
 DEFAULTS = {
-    "quant": {"weight_quant": "post", "weight_bits": 4, "act_bits": 8},
+    "quant": {
+        "weight_quant": "post",
+        "weight_bits": 4,
+        "act_bits": 8,
+        "act_quant": "fixed",
+        "act_quant_args": {},
+    },
     "train": {
         "seed": 0,
         "float_epochs": 60,
@@ -128,7 +145,14 @@ def config(overrides: dict | None = None) -> dict:
 
 def build(cfg: dict) -> QuantMLP:
     q = cfg["quant"]
-    return QuantMLP(SIZES, q["weight_quant"], int(q["weight_bits"]), int(q["act_bits"]))
+    return QuantMLP(
+        SIZES,
+        q["weight_quant"],
+        int(q["weight_bits"]),
+        int(q["act_bits"]),
+        q.get("act_quant", "fixed"),
+        q.get("act_quant_args") or {},
+    )
 
 
 def data():
