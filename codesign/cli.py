@@ -43,6 +43,10 @@ EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
         "codesign.dse.sweep:main",
     ),
     "pareto": ("Pareto fronts and PNG plots of a sweep", "codesign.dse.pareto:main"),
+    "quantizers": (
+        "quantizer variants (uniform, POST, ASQ, AdaLog) x bits: accuracy, LUT/FF, energy table",
+        "codesign.quant.table:main",
+    ),
     "hls4ml": (
         "hls4ml C-simulation (io_parallel/io_stream) vs the golden model",
         "codesign.hls.hls4ml_flow:main",

@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 
 from codesign.errors import CodesignError
+from codesign.quant.act_stages import ACT_QUANTS
+from codesign.quant.variants import VARIANTS
 
 SAMPLERS = ("grid", "random", "optuna")
 SUBSTRATES = ("asic45", "fpga", "reram", "sfq")
@@ -52,6 +54,9 @@ STATIC_PARAMS: dict[str, Param] = {
     "quant.weight_quant": Param("choice", choices=WEIGHT_QUANTS, help="weight quantizer"),
     "quant.weight_bits": Param("int", 2, 8, help="weight bits"),
     "quant.act_bits": Param("int", 2, 8, help="activation bits"),
+    "quant.act_quant": Param("choice", choices=ACT_QUANTS, help="activation stage"),
+    "quant.variant": Param("choice", choices=tuple(VARIANTS), help="weight + activation variant"),
+    "quant.bits": Param("int", 2, 8, help="weight and hidden-activation bits (with variant)"),
     "rtl.folding": Param("folding", help="{layer: [pe, simd]} for every layer named"),
     "rtl.simulator": Param("choice", choices=("verilator", "icarus"), help="RTL simulator"),
     "rtl.samples": Param("int", 1, None, help="test samples streamed through the RTL"),

@@ -40,11 +40,21 @@ class PointContext:
 
     def overrides(self) -> dict[str, dict]:
         """quant.* and train.* parameters as flow.train overrides (section -> key -> value)."""
+        from codesign.quant.variants import quant_overrides
+
         out: dict[str, dict] = {}
         for k, v in self.params.items():
             sec, _, key = k.partition(".")
+            if k in ("quant.variant", "quant.bits"):
+                continue  # expanded below
             if sec in ("quant", "train") and key:
                 out.setdefault(sec, {})[key] = v
+        if "quant.variant" in self.params:
+            bits = self.params.get("quant.bits")
+            out.setdefault("quant", {}).update(quant_overrides(self.params["quant.variant"], bits))
+        elif "quant.bits" in self.params:
+            b = self.params["quant.bits"]
+            out.setdefault("quant", {}).update(weight_bits=b, act_bits=b)
         return out
 
     def report(self, name: str) -> dict:
