@@ -8,6 +8,10 @@ Model (stated so users can disagree with it):
 - memory: every stored weight bit (POST: index bits; the codebook ROM is a few registers) and
   every input activation bit is read once per inference from an SRAM sized to hold all weights
   (activations: one layer's input), priced per 64-bit word for that size;
+- activation stages (ASQ adapter and divider, AdaLog encoder/decoder): the operation counts
+  each stage reports (`Stage.ops`), priced by STAGE_OP_PRICES: an 8-bit multiply-accumulate,
+  an 8-bit add for a compare, a shift or a small-table read (a few-entry ROM is a mux tree of
+  about an adder's size);
 - a float32 baseline of the same shape (FP32 MAC, 32-bit weights) for comparison.
 """
 
@@ -15,7 +19,32 @@ from __future__ import annotations
 
 from codesign.energy.constants import HOROWITZ_45NM as H
 from codesign.energy.constants import SOURCE
+from codesign.errors import CodesignError
 from codesign.ir.graph import IntGraph
+
+STAGE_OP_PRICES = {
+    "mac": H["mult8"] + H["add32"],
+    "mult": H["mult8"],
+    "add": H["add32"],
+    "compare": H["add8"],
+    "shift": H["add8"],
+    "lut": H["add8"],
+}
+
+
+def stage_pj(lay) -> float:
+    """Energy of a layer's activation stages per inference (0 for a plain layer)."""
+    total = 0.0
+    for st in lay.stages:
+        feats = lay.in_features if st is lay.in_stage else lay.out_features
+        for op, n in st.ops(feats).items():
+            if op not in STAGE_OP_PRICES:
+                raise CodesignError(
+                    f"layer '{lay.name}': stage '{st.kind}' reports unknown operation '{op}' "
+                    f"(priced: {', '.join(STAGE_OP_PRICES)})"
+                )
+            total += n * STAGE_OP_PRICES[op]
+    return total
 
 
 def sram_pj_per_bit(size_bytes: float) -> float:
@@ -33,12 +62,17 @@ def estimate(graph: IntGraph) -> dict:
     rows = []
     for lay in graph.layers:
         wb, ab, acc = lay.weight_int_bits, lay.in_q.bits, lay.acc_bits
+        mb = (lay.in_stage.decoded_q if lay.in_stage is not None else lay.in_q).bits
         act_pj_bit = sram_pj_per_bit(lay.in_features * ab / 8)
         weight_bits_read = lay.macs * lay.weight_bits
         act_bits_read = lay.in_features * ab
-        mult = lay.macs * H["mult8"] * wb * ab / 64
+        mult = lay.macs * H["mult8"] * wb * mb / 64  # decoded width (AdaLog codes are decoded)
         add = lay.macs * H["add32"] * acc / 32
         requant = lay.out_features * H["mult32"] * acc * lay.requant.multiplier_bits / 1024
+        if lay.dyn_in:  # the accumulator times the per-sample factor g before the bias
+            g_bits = int(lay.attrs.get("dyn_max", 255)).bit_length()
+            requant += lay.out_features * H["mult32"] * acc * g_bits / 1024
+        stage = stage_pj(lay)
         wmem = weight_bits_read * w_pj_bit
         amem = act_bits_read * act_pj_bit
         fp32 = lay.macs * (H["fmult32"] + H["fadd32"] + 32 * w_pj_bit) + lay.in_features * 32 * (
@@ -49,7 +83,7 @@ def estimate(graph: IntGraph) -> dict:
                 "layer": lay.name,
                 "macs": lay.macs,
                 "weight_bits": lay.weight_bits,
-                "mult_bits": [wb, ab],
+                "mult_bits": [wb, mb],
                 "acc_bits": acc,
                 "weight_bits_read": weight_bits_read,
                 "act_bits_read": act_bits_read,
@@ -58,7 +92,8 @@ def estimate(graph: IntGraph) -> dict:
                 "requant_pJ": requant,
                 "weight_mem_pJ": wmem,
                 "act_mem_pJ": amem,
-                "total_pJ": mult + add + requant + wmem + amem,
+                "stage_pJ": stage,
+                "total_pJ": mult + add + requant + wmem + amem + stage,
                 "fp32_baseline_pJ": fp32,
             }
         )
