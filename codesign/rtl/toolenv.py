@@ -41,7 +41,8 @@ def tool_env(base: dict[str, str] | None = None) -> dict[str, str]:
     vb = verilator_bin_dir()
     if vb is not None:
         parts.insert(0, str(vb))
-    env["PATH"] = os.pathsep.join(parts + [env.get("PATH", "")])
+    rest = [p for p in env.get("PATH", "").split(os.pathsep) if p and p not in parts]
+    env["PATH"] = os.pathsep.join(parts + rest)  # idempotent: repeated calls do not grow PATH
     env["MAKEFLAGS"] = VERILATOR_MAKEFLAGS
     return env
 
