@@ -4,7 +4,9 @@ Without --targets a dense model prints the 45 nm table and writes reports/energy
 before; with --targets the same file gains `targets` (one row per substrate, see targets.py),
 `activity` (golden-model counts) and `papers` (published figures next to ours). Substrate rows
 read the reports the simulators wrote; a missing one is recorded as unavailable with the command
-that makes it, never estimated from nothing.
+that makes it, never estimated from nothing. The spiking and CoDeNet models have no ReRAM or SFQ
+simulation: their rows are activity counts on the golden tensors (zoo.py, im2col.py,
+reram_count.py, sfq_count.py) and say so in `basis` ("activity-count" vs "simulated").
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ MAKES = {
     "synth_xc7.json": "codesign synth {m} --target xc7",
     "reram.json": "codesign reram {m}",
     "sfq.json": "codesign sfq {m}",
+    "sim.json": "codesign sim {m}",
+    "model.onnx": "codesign export {m}",
 }
 
 
@@ -111,8 +115,28 @@ def _dense_rows(model: str, graph, wanted: list[str], techs: dict[str, Technolog
     return rows, act
 
 
+def _model_graph(model: str, kind: str):
+    p = paths.onnx_path(model)
+    if not p.is_file():
+        return None
+    if kind == "snn":
+        from codesign.snn import onnx_io
+
+        return onnx_io.load(p)
+    from codesign.codenet.export import load_graph
+
+    return load_graph(p, model)
+
+
 def _other_rows(model: str, kind: str, wanted: list[str], techs: dict[str, Technology]) -> dict:
     rows: dict[str, dict] = {}
+    gold = _golden(model) if set(wanted) & {"fpga", "reram", "sfq"} else None
+    counted: dict[str, dict] = {}
+    if set(wanted) & {"reram", "sfq"} and gold is not None:
+        graph = _model_graph(model, kind)
+        if graph is not None:
+            rows_of = zoo.snn_rows if kind == "snn" else zoo.codenet_rows
+            counted = rows_of(graph, gold, techs)
     for t in wanted:
         tech = techs[TECH_OF[t]]
         if kind == "snn" and t == "asic45":
@@ -120,17 +144,20 @@ def _other_rows(model: str, kind: str, wanted: list[str], techs: dict[str, Techn
         elif kind == "codenet" and t == "asic45":
             rows[t] = zoo.codenet_asic45(tech, _read(model, "codenet.json"))
         elif kind == "codenet" and t == "fpga":
-            gold = _golden(model)
             if gold is None:
                 rows[t] = _missing(t, model, "golden.npz")
             else:
                 rows[t] = zoo.codenet_fpga(tech, _read(model, "codenet.json"), gold)
+        elif kind == "snn" and t == "fpga":
+            synth, sim = _read(model, "synth_xc7.json"), _read(model, "sim.json")
+            if synth is None or sim is None:
+                rows[t] = _missing(t, model, "sim.json", "synth_xc7.json")
+            else:
+                rows[t] = zoo.snn_fpga(tech, synth, sim, _read(model, "snn.json") or {})
+        elif t in counted:
+            rows[t] = counted[t]
         else:
-            rows[t] = {
-                "target": t,
-                "status": "unavailable",
-                "reason": f"no {t} simulation of a {kind} model in this toolchain yet",
-            }
+            rows[t] = _missing(t, model, "golden.npz", "model.onnx")
     return rows
 
 
@@ -177,7 +204,9 @@ def compute(
         }
     report["kind"] = kind
     report["targets"] = rows
-    report["papers"] = papers.compare(model, {k: v for k, v in rows.items() if "total_pJ" in v})
+    report["papers"] = papers.compare(
+        model, {k: v for k, v in rows.items() if "total_pJ" in v}, kind
+    )
     return report
 
 
@@ -193,7 +222,8 @@ def targets_table(report: dict) -> str:
         tp = f"{r['throughput_inf_per_s']:.3g}" if r["throughput_inf_per_s"] else "-"
         edp = f"{r['edp_Js']:.3g}" if r["edp_Js"] else "-"
         area = ", ".join(f"{k}={v}" for k, v in r["area"].items() if v is not None)
-        lines.append(f"{t:<8}{r['total_pJ']:>12.1f}{lat:>12}{tp:>12}{edp:>11}  {area}")
+        basis = f" [{r['basis']}]" if r.get("basis") else ""
+        lines.append(f"{t:<8}{r['total_pJ']:>12.1f}{lat:>12}{tp:>12}{edp:>11}  {area}{basis}")
     for p in report.get("papers", []):
         lines.append(f"paper {p['source']}: {p['paper']} | ours: {p['ours']}")
     return "\n".join(lines)

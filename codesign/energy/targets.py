@@ -3,8 +3,11 @@
 Every row has the same keys: `total_pJ`, per-layer `layers` [{layer, pJ}], `latency_s`,
 `throughput_inf_per_s`, `edp_Js` (energy x latency), `area` (the substrate's own proxy), a
 `breakdown` by action, the `method` in words, where the activity came from, and the constants
-used with their sources. Counts come from simulation reports (golden model, Verilator RTL,
-Yosys, ReRAM and SFQ simulators); the constants from `flows/energy/*.yaml`.
+used with their sources. `basis` says what kind of estimate a row is: "simulated" (the
+substrate's simulator ran the model: ReRAM/SFQ simulators, or a Verilator toggle trace for the
+FPGA) or "activity-count" (activity measured on the golden model or RTL cycles, priced per
+action without simulating the substrate). Counts come from simulation reports (golden model,
+Verilator RTL, Yosys, ReRAM and SFQ simulators); the constants from `flows/energy/*.yaml`.
 
 Where a substrate's count is not per layer (Yosys flattens the design; the simulators report
 totals), it is split over layers in proportion to MACs and the row says so.
@@ -67,6 +70,7 @@ def asic45(graph: IntGraph, tech: Technology, rtl_sim: dict | None) -> dict:
         },
         area={"weight_sram_bits": est["weight_memory_bits"], "macs": est["macs"]},
         fp32_baseline_pJ=est["fp32_baseline_pJ"],
+        basis="activity-count",
         method="golden-graph op counts x Horowitz 45 nm action energies (codesign/energy/"
         "digital.py); latency from " + src,
     )
@@ -134,6 +138,7 @@ def fpga(
             "dsp_ops": dsp_ops,
         },
         area={k: synth.get(k) for k in ("LUT", "FF", "DSP", "BRAM", "CARRY4")},
+        basis="simulated" if trace else "activity-count",
         method="Yosys xc7 resources (reports/synth_xc7.json) x per-resource energy per toggle x "
         + src
         + " + DSP energy per MAC + static power over the simulated interval; split over layers "
@@ -201,6 +206,7 @@ def reram(graph: IntGraph, tech: Technology, report: dict, config: str = "defaul
         },
         accuracy=report[config].get("accuracy"),
         area={"tiles": en["tiles"], "devices": en["devices"]},
+        basis="simulated",
         method=f"ReRAM simulator run '{config}' (reports/reram.json): measured crossbar read "
         "energy + its DAC/ADC/shift-add counts x flows/energy/reram.yaml; per layer from the "
         "mapping (crossbar energy split by MACs)",
@@ -245,6 +251,7 @@ def sfq(graph: IntGraph, tech: Technology, report: dict) -> dict:
         dynamic_with_cooling_pJ=e_dyn * (1.0 + cryo),
         accuracy=report.get("accuracy_sfq"),
         area={"jj_count": jjs, "cells": report["netlist"]["cells"]},
+        basis="simulated",
         method="SFQ pulse simulator (reports/sfq.json): measured junction switchings x Ic*Phi0 "
         "+ RSFQ static bias power x measured latency; cooling reported separately; split over "
         "layers by MACs; note the simulated graph: " + str(report.get("graph")),

@@ -21,6 +21,7 @@ from codesign.snn.flow import export as flow_export  # noqa: F401
 from codesign.snn.flow import golden as flow_golden  # noqa: F401
 from codesign.snn.flow import rtl as flow_rtl  # noqa: F401
 from codesign.snn.flow import sim as flow_sim  # noqa: F401
+from codesign.snn.flow import synth as flow_synth  # noqa: F401
 from codesign.snn.flow import train as flow_train  # noqa: F401
 from codesign.snn.graph import SnnGraph, SnnLayer
 from codesign.snn.quantize import init_quant, make_quant, thresholds

@@ -180,19 +180,40 @@ def _energy_sections(energy: dict) -> str:
     rows = []
     for t, r in tg.items():
         if "total_pJ" not in r:
-            rows.append([t, None, None, None, None, "unavailable: " + r.get("reason", "")])
+            rows.append([t, None, None, None, None, "unavailable: " + r.get("reason", ""), None])
             continue
         area = ", ".join(f"{k}={v}" for k, v in r["area"].items() if v is not None)
         rows.append(
-            [t, r["total_pJ"], r["latency_s"], r["throughput_inf_per_s"], r["edp_Js"], area]
+            [
+                t,
+                r["total_pJ"],
+                r["latency_s"],
+                r["throughput_inf_per_s"],
+                r["edp_Js"],
+                area,
+                r.get("basis"),
+            ]
         )
     out.append("<h2>Energy per inference by substrate</h2>")
     out.append(
         table(
-            ["target", "pJ / inference", "latency s", "inferences / s", "EDP J·s", "area proxy"],
+            [
+                "target",
+                "pJ / inference",
+                "latency s",
+                "inferences / s",
+                "EDP J·s",
+                "area proxy",
+                "basis",
+            ],
             rows,
             "energy",
         )
+    )
+    out.append(
+        "<p class='note'>basis: 'simulated' = the substrate's simulator (or a Verilator "
+        "toggle trace) ran the model; 'activity-count' = activity measured on the golden model "
+        "or RTL, priced per action without simulating the substrate.</p>"
     )
     layers: list[str] = []
     for r in tg.values():
@@ -214,9 +235,23 @@ def _energy_sections(energy: dict) -> str:
     if energy.get("papers"):
         out.append("<h2>Side by side with the papers</h2>")
         prow = [
-            [p["claim"], p["source"], p["paper"], p["ours"], p["differs"]] for p in energy["papers"]
+            [
+                p["claim"],
+                p["source"],
+                p["paper"],
+                p["ours"],
+                p["differs"],
+                p.get("closest_model"),
+            ]
+            for p in energy["papers"]
         ]
-        out.append(table(["claim", "source", "paper", "ours", "what differs"], prow, "papers"))
+        out.append(
+            table(
+                ["claim", "source", "paper", "ours", "what differs", "closest zoo model"],
+                prow,
+                "papers",
+            )
+        )
     crow = []
     for t in avail:
         for k, c in tg[t]["constants"].items():
@@ -301,7 +336,8 @@ def index(models: list[tuple[str, dict | None]], path: Path) -> Path:
         f"<!doctype html><html><head><meta charset='utf-8'><title>codesign models</title>"
         f"<style>{CSS}</style></head><body><h1>codesign: energy per inference by model</h1>"
         f"<table class='index'><tr><th class='l'>model</th>{head}</tr>{''.join(rows)}</table>"
-        "<p class='note'>'-': that substrate has no simulation of the model yet.</p></body></html>"
+        "<p class='note'>'-': no row for that substrate. Each model's page says per row whether "
+        "it is simulated or an activity count.</p></body></html>"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     from codesign.atomic import atomic_path

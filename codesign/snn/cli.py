@@ -13,7 +13,7 @@ import sys
 
 from codesign.errors import CodesignError
 
-STEPS = ("train", "export", "golden", "rtl", "sim", "all")
+STEPS = ("train", "export", "golden", "rtl", "sim", "synth", "all")
 
 
 def _overrides(args: argparse.Namespace) -> dict:
@@ -55,6 +55,8 @@ def main(argv: list[str]) -> int:
             out["rtl"] = flow.rtl(args.model)
         if args.step in ("sim", "all"):
             out["sim"] = flow.sim(args.model, args.sim_samples, not args.no_membranes)
+        if args.step == "synth":
+            out["synth"] = flow.synth(args.model)
     except CodesignError as e:
         print(f"codesign: error: {e}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ Each step reads the previous step's artefacts under build/<model>/ and writes it
             reports/delays.png, reports/raster.png
   rtl    -> rtl/ (generated top + tables + manifest), reports/rtl.json
   sim    -> reports/sim.json (RTL vs golden, spike for spike), RTL cycles per step in snn.json
+  synth  -> reports/synth_xc7.json (Yosys synth_xilinx of the generated core; FPGA energy row)
 `shd_delays` is delay_snn on the SHD HDF5 file given as data.path (see codesign/snn/cli.py).
 """
 
@@ -261,4 +262,21 @@ def sim(model: str, samples: int | None = None, membranes: bool = True) -> dict:
     )
     if report["spike_mismatches"] or report["membrane_mismatches"]:
         raise CodesignError(f"RTL differs from the golden model: {report['first_mismatch']}")
+    return report
+
+
+def synth(model: str) -> dict:
+    """Yosys xc7 resources of the generated core (the same generic synth_xilinx run as CoDeNet)."""
+    from codesign.codenet.synth import resources
+
+    rtl_dir = paths.model_dir(model) / "rtl"
+    man = rtl_dir / "manifest.json"
+    if not man.is_file():
+        raise CodesignError(f"{man} missing (run `codesign rtl {model}` first)")
+    res = resources(rtl_dir, json.loads(man.read_text()), paths.model_dir(model) / "synth")
+    if "skipped" in res:
+        raise CodesignError(f"synthesis of '{model}' skipped: {res['skipped']}")
+    res.pop("cells", None)
+    report = {"model": model, **res}
+    write_json(paths.reports_dir(model) / "synth_xc7.json", report)
     return report

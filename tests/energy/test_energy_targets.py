@@ -70,7 +70,7 @@ def test_fpga_row_by_hand():
     r = targets.fpga(tiny_graph(), TECH["fpga_xc7"], act, synth, rtl)
     a = 0.25
     dyn = 10 * a * (100 * 0.12 + 50 * 0.05 + 10 * 0.1)  # pJ
-    dsp = 6 * 2 / 2 * 5.0  # MACs x DSP / lanes x pJ
+    dsp = 6 * 2 / 2 * 3.6  # MACs x DSP / lanes x pJ (12 x (0.2 + 0.1) pJ, fpga_xc7.yaml)
     static = 80e-3 * 10 / 100e6 * 1e12
     assert r["total_pJ"] == pytest.approx(dyn + dsp + static)
     assert r["latency_s"] == pytest.approx(20 / 100e6)

@@ -90,3 +90,17 @@ def test_a_user_adds_a_technology_by_adding_a_file(tmp_path):
     (tmp_path / "broken.yaml").write_text("technology: [unclosed")
     with pytest.raises(CodesignError, match="broken.yaml"):
         load_all(tmp_path)
+
+
+def test_fpga_constants_are_derived_or_say_why_they_are_assumed():
+    techs = load_all()
+    f, a = techs["fpga_xc7"], techs["asic45"]
+    # DSP MAC: Kuon & Rose's ~12x FPGA/ASIC dynamic-power gap x Horowitz 8-bit mult + 32-bit add
+    assert f.si("dsp_op") == pytest.approx(12 * (a.si("mult8") + a.si("add32")))
+    assert not f.actions["dsp_op"].assumed and "Kuon & Rose" in f.actions["dsp_op"].source
+    # BRAM read: the Horowitz 8 KB SRAM read, kept marked as an assumed proxy
+    assert f.si("bram_read") == pytest.approx(a.si("sram_8KB_read64"))
+    for name, c in f.actions.items():
+        if c.assumed:
+            assert c.source.startswith("assumed"), name
+            assert len(c.source) > 40, f"{name}: say why it is assumed"

@@ -1,0 +1,158 @@
+"""Small hand-built stand-ins for each zoo model kind, written like the real flows write them.
+
+dense (digits_mlp): the 6-4-3 MLP of test_energy_cli; snn dense with delays (delay_snn) and
+snn hdconv (hd_snn): snn_testgraphs-style graphs; CoDeNet (codenet_tiny): a 2-channel
+stem -> offset -> square-deformable depthwise -> head graph on 4x4 pixels. Golden tensors come
+from the real golden executors; the simulator reports (RTL cycles, Yosys resources) are fixed
+numbers shaped like the real ones.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from codesign import paths
+from codesign.atomic import write_json
+from codesign.snn.graph import SnnGraph, SnnLayer
+
+
+def snn_dense_graph(seed: int = 0, steps: int = 12) -> SnnGraph:
+    rng = np.random.default_rng(seed)
+    layers = []
+    sizes = (4, 5, 3)
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        last = i == len(sizes) - 2
+        w = rng.integers(-20, 60, size=(b, a))
+        w[rng.random((b, a)) < 0.2] = 0
+        layers.append(
+            SnnLayer(
+                name=f"fc{i}",
+                kind="dense",
+                weight=w,
+                delay=rng.integers(0, 4, size=(b, a)) * (w != 0),
+                threshold=np.zeros(b, np.int64) if last else rng.integers(30, 60, size=b),
+                leak_shift=1,
+                spiking=not last,
+                scale=np.full(b, 1 / 64),
+                bias=rng.integers(-3, 4, size=b),
+            )
+        )
+    return SnnGraph("snn_dense", steps, (sizes[0],), layers, "membrane_sum")
+
+
+def snn_hd_graph(seed: int = 0, steps: int = 6, size: int = 4) -> SnnGraph:
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-10, 40, size=(2, 2, 2, 3, 3))
+    w[0, 0, 1] = 0  # some zero rows
+    lay = SnnLayer(
+        name="hd0",
+        kind="hdconv",
+        weight=w,
+        delay=None,
+        threshold=np.array([50, 60]),
+        leak_shift=1,
+        spiking=True,
+        scale=np.full(2, 1 / 64),
+        bias=np.array([1, -2]),
+    )
+    return SnnGraph("snn_hd", steps, (2, size, size), [lay], "spike_count")
+
+
+def spikes(graph: SnnGraph, n: int, p: float = 0.3, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.random((n, graph.steps, *graph.input_shape)) < p).astype(np.int64)
+
+
+def codenet_graph(c: int = 2, hw: int = 4):
+    from codesign.codenet import integer as I
+    from codesign.codenet.graph import CLayer, CodenetGraph
+
+    rng = np.random.default_rng(3)
+
+    def pw(name, src, cout, cin, bits, relu, in_zp, out_zp):
+        q = 2 ** (bits - 1) - 1
+        return CLayer(
+            name,
+            "pw",
+            src,
+            rng.integers(-q, q + 1, (cout, cin)),
+            np.full(cout, 9000),
+            rng.integers(-5, 6, cout),
+            relu,
+            -8,
+            in_zp,
+            -8,
+            out_zp,
+            bits,
+        )
+
+    stem = pw("stem", "input", c, c, 8, True, I.ZP, I.ZP)
+    off = pw("off1", "stem", 1, c, 8, False, I.ZP, 0)
+    dw = CLayer(
+        "dw1",
+        "dw",
+        "stem",
+        rng.integers(-7, 8, (c, 9)),
+        np.full(c, 12000),
+        np.zeros(c, np.int64),
+        False,
+        -8,
+        I.ZP,
+        -8,
+        0,
+        4,
+        s_src="off1",
+    )
+    head = pw("head", "dw1", 3, c, 4, False, 0, 0)
+    return CodenetGraph("cn_small", (c, hw, hw), -8, I.ZP, [stem, off, dw, head], 2, 4, 4)
+
+
+def codenet_input(graph, n: int = 6) -> np.ndarray:
+    return np.random.default_rng(4).integers(-128, 128, (n, *graph.input_shape))
+
+
+def write_snn(model: str, graph: SnnGraph, x: np.ndarray) -> dict:
+    from codesign.snn import golden, onnx_io
+    from codesign.snn.report import statistics
+
+    onnx_io.save(graph, paths.onnx_path(model))
+    t = golden.run(graph, x)
+    paths.golden_dir(model).mkdir(parents=True, exist_ok=True)
+    np.savez(paths.golden_dir(model) / "layers.npz", **t)
+    rep = paths.reports_dir(model)
+    synapses = sum(lay.synapse_count() for lay in graph.layers)
+    write_json(
+        rep / "snn.json",
+        {"model": model, "golden": statistics(graph, t), "rtl_cycles_per_step": 30.0},
+    )
+    write_json(rep / "rtl.json", {"steps": graph.steps, "synapses": synapses})
+    write_json(rep / "sim.json", {"samples": 2, "cycles_per_sample": 400.0})
+    write_json(rep / "synth_xc7.json", {"LUT": 300, "FF": 90, "DSP": 0, "BRAM": 2, "CARRY": 8})
+    return t
+
+
+def write_codenet(model: str, graph, x: np.ndarray) -> dict:
+    from codesign.codenet import export, golden
+
+    export.write_onnx(graph, paths.onnx_path(model))
+    t = golden.run(graph, x)
+    paths.golden_dir(model).mkdir(parents=True, exist_ok=True)
+    np.savez(paths.golden_dir(model) / "layers.npz", **t)
+    _, h, w = graph.input_shape
+    perf = {lay.name: {"ideal_cycles": float(lay.weight.size * h * w / 4)} for lay in graph.layers}
+    write_json(
+        paths.reports_dir(model) / "codenet.json",
+        {
+            "model": model,
+            "macs_per_frame": graph.macs(),
+            "performance": {"sim_cycles_per_frame": 900, "pa": 2, "pe": 2, "layers": perf},
+            "resources": {"LUT": 500, "FF": 100, "DSP": 4, "BRAM": 1, "CARRY": 20},
+        },
+    )
+    return t
+
+
+def read_energy(model: str) -> dict:
+    return json.loads((paths.reports_dir(model) / "energy.json").read_text())
