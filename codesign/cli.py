@@ -30,6 +30,10 @@ EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
         "simulate the generated RTL on the test split vs the golden model (reports/rtl_sim.json)",
         "codesign.verify.simulate:main",
     ),
+    "asq": (
+        "ASQ stage RTL (cs_asq, cs_requant_dyn) vs the golden model (reports/asq_rtl.json)",
+        "codesign.verify.asq_sim:main",
+    ),
     "synth": (
         "Yosys synthesis of the generated RTL (--target xc7|ice40; reports/synth_<target>.json)",
         "codesign.rtl.synth:main",
@@ -43,6 +47,10 @@ EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
         "codesign.dse.sweep:main",
     ),
     "pareto": ("Pareto fronts and PNG plots of a sweep", "codesign.dse.pareto:main"),
+    "delta": (
+        "delta activations on a frame sequence: threshold sweep, golden vs PyTorch, RTL vs golden",
+        "codesign.delta.cli:main",
+    ),
     "quantizers": (
         "quantizer variants (uniform, POST, ASQ, AdaLog) x bits: accuracy, LUT/FF, energy table",
         "codesign.quant.table:main",
@@ -146,18 +154,49 @@ def _hardware_demo(model: str) -> None:
             raise CodesignError(f"demo step {step.__module__} failed for '{model}'")
 
 
+def parse_overrides(items: list[str]) -> dict:
+    """`--set quant.act_quant=asq --set quant.act_quant_args={Gf: 5}` -> flow.train overrides.
+
+    Values are YAML (numbers, booleans, lists, dicts); keys are `<section>.<key>[.<key>...]`.
+    """
+    import yaml
+
+    out: dict = {}
+    for item in items:
+        key, eq, raw = item.partition("=")
+        parts = [p for p in key.strip().split(".") if p]
+        if not eq or len(parts) < 2:
+            raise CodesignError(
+                f"--set expects SECTION.KEY=VALUE (e.g. quant.act_quant=asq), got '{item}'"
+            )
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise CodesignError(f"--set {key}: value '{raw}' is not valid YAML") from None
+        node = out
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise CodesignError(f"--set {key}: '{p}' is already a value")
+        node[parts[-1]] = value
+    return out
+
+
 def cmd_flow(args: argparse.Namespace) -> int:
     from codesign import flow
     from codesign.models import zoo
 
     mod = zoo.module(args.model)
     verb = args.verb
+    overrides = parse_overrides(getattr(args, "set", None) or [])
     custom = getattr(mod, f"flow_{verb}", None)
     if custom is not None:  # a model family with its own flow (e.g. spiking networks)
+        if overrides:
+            raise CodesignError(f"`{verb} {args.model}` does not take --set")
         _print_json(custom(args.model))
         return 0
     if verb == "train":
-        _print_json(flow.train(args.model))
+        _print_json(flow.train(args.model, overrides or None))
     elif verb == "export":
         _print_json(flow.export(args.model))
     elif verb == "golden":
@@ -206,6 +245,14 @@ def build_parser() -> argparse.ArgumentParser:
     for verb, text in FLOW_VERBS.items():
         s = sub.add_parser(verb, help=text, description=text)
         s.add_argument("model", help="zoo model name (see `codesign models`)")
+        if verb == "train":
+            s.add_argument(
+                "--set",
+                action="append",
+                default=[],
+                metavar="SECTION.KEY=VALUE",
+                help="override the flow file, e.g. --set quant.act_quant=asq (repeatable)",
+            )
         s.set_defaults(func=cmd_flow)
     for verb, (text, _) in EXTERNAL_VERBS.items():
         s = sub.add_parser(verb, help=text, add_help=False)

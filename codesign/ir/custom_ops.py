@@ -6,9 +6,16 @@ LutQuant(indices, codebook, scale) -> weight
     indices: int64 codes (out, in); codebook: int64 fixed-point levels, ascending;
     scale: float32 (out, 1) = alpha / 2**frac_bits. Attributes: bits (quantizer bits),
     base (POST base b), frac_bits (codebook fractional bits).
+
+Ops that belong to a quantizer (e.g. AsqQuant in codesign/quant/asq_int.py) are defined next to
+it and listed in LAZY_OPS: `load_op` (called by codesign.ir.lower for every codesign node) and
+qonnx's own look-up (through `__all__` and the module `__getattr__`) import that module on first
+use, which also registers its stage lowering -- so ir/ never imports every quantizer up front.
 """
 
 from __future__ import annotations
+
+import importlib
 
 import numpy as np
 from onnx import TensorProto, helper
@@ -50,4 +57,27 @@ class LutQuant(CustomOp):
 
 
 custom_op = {"LutQuant": LutQuant}
+
+# op_type -> module defining the CustomOp class of that name (and registering its lowering)
+LAZY_OPS: dict[str, str] = {
+    "AsqQuant": "codesign.quant.asq_int",
+    "LogQuant": "codesign.quant.adalog_ir",
+}
+__all__ = ["LutQuant", *LAZY_OPS]
+
+
+def load_op(op_type: str) -> type[CustomOp] | None:
+    """The CustomOp class of a codesign op, importing its module if it is a lazy one."""
+    if op_type in custom_op:
+        return custom_op[op_type]
+    mod = LAZY_OPS.get(op_type)
+    return None if mod is None else getattr(importlib.import_module(mod), op_type)
+
+
+def __getattr__(name: str):  # PEP 562: qonnx resolves classes listed in __all__ by name
+    if name in LAZY_OPS:
+        return load_op(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 add_domain_alias(DOMAIN, __name__)

@@ -16,7 +16,7 @@ import onnx
 from onnx import numpy_helper
 
 from codesign.errors import CodesignError
-from codesign.ir import custom_ops  # noqa: F401  (registers the codesign domain with qonnx)
+from codesign.ir import custom_ops  # registers the codesign domain with qonnx
 from codesign.ir.graph import DenseLayer, IntGraph, QuantSpec, Requant
 
 MAX_MULTIPLIER_BITS = 31
@@ -96,6 +96,9 @@ class _Lowering:
             for i in n.input:
                 self.consumers.setdefault(i, []).append(n)
         self.outputs = {o.name for o in g.output}
+        for n in g.node:  # quantizer-defined ops register their stage lowering on import
+            if n.domain == custom_ops.DOMAIN:
+                custom_ops.load_op(n.op_type)
 
     def const(self, name: str, node: onnx.NodeProto) -> np.ndarray:
         if name not in self.inits:

@@ -101,6 +101,24 @@ class QuantMLP(nn.Module):
         return self.forward_layers(x)[-1].value
 
     @torch.no_grad()
+    def calibrate_stages(self, x: torch.Tensor) -> None:
+        """Let stages with a `calibrate(qt)` method (AdaLog's base search) see the training data.
+
+        One training-mode pass, so the ReLU quantizers first set their scales from these
+        statistics (as on the first QAT step) and the stages see the integers QAT starts from.
+        """
+        if not any(hasattr(s, "calibrate") for s in self.stages):
+            return
+        self.train()
+        qt = self.inp(x)
+        for i, (fc, act) in enumerate(zip(self.fcs, self.acts, strict=True)):
+            qt = act(fc(qt.value, getattr(qt, "bias_scale", qt.scale)))
+            if i < len(self.stages):
+                if hasattr(self.stages[i], "calibrate"):
+                    self.stages[i].calibrate(qt)
+                qt = self.stages[i](qt)
+
+    @torch.no_grad()
     def freeze_for_export(self, x: torch.Tensor | None) -> None:
         """Enter export mode (weights/biases as constants for the tracer); None leaves it."""
         if x is None:
@@ -185,6 +203,7 @@ def train(cfg: dict) -> tuple[FloatMLP, QuantMLP, dict]:
     seed_everything(int(t["seed"]))
     qm = build(cfg)
     qm.init_from_float(fm)
+    qm.calibrate_stages(torch.as_tensor(xtr))
     qm = fit(
         qm,
         xtr,

@@ -22,6 +22,14 @@ from codesign.paths import FLOWS_DIR, build_root
 from codesign.rtl.folding import check_folding, load_folding
 from codesign.rtl.hexmem import write_hex
 from codesign.rtl.layer_hw import LayerHW, layer_hw
+from codesign.rtl.stage_hw import (
+    StageUnit,
+    check_rtl_stages,
+    in_unit,
+    instance,
+    out_unit,
+    stream_out_q,
+)
 from codesign.rtl.toolenv import HW_RTL, LIBRARY_FILES
 
 MAX_IN_BEAT_BITS = 512  # widest default input port (a common AXI-Stream data width)
@@ -54,7 +62,7 @@ def plan(
     """Hardware form of every layer, checking the chain (features and formats must match)."""
     if not graph.layers:
         raise CodesignError(f"graph '{graph.name}' has no layers")
-    graph.require_plain("rtl")  # activation-stage RTL: see codesign/ir/stages.py
+    check_rtl_stages(graph)  # AdaLog stages become stream units (codesign/rtl/stage_hw.py)
     check_folding(graph, folding)
     first = graph.layers[0]
     if first.in_q.bits != graph.input_q.bits or first.in_q.signed != graph.input_q.signed:
@@ -69,7 +77,8 @@ def plan(
                     f"layer '{lay.name}': {lay.in_features} inputs but '{prev.name}' gives "
                     f"{prev.out_features}"
                 )
-            if (lay.in_q.bits, lay.in_q.signed) != (prev.out_q.bits, prev.out_q.signed):
+            pq = stream_out_q(prev)
+            if (lay.in_q.bits, lay.in_q.signed) != (pq.bits, pq.signed):
                 raise CodesignError(
                     f"layer '{lay.name}': input format differs from the output of '{prev.name}'"
                 )
@@ -84,8 +93,17 @@ def _vparam(v: object) -> str:
     return f'"{v}"' if isinstance(v, str) else str(v)
 
 
+def _units(graph: IntGraph, hws: list[LayerHW]) -> list[tuple[StageUnit | None, StageUnit | None]]:
+    """(decoder before, encoder after) each layer's cs_mvu; None where the layer has none."""
+    return [
+        (in_unit(lay, h.in_beat), out_unit(lay, h.pe))
+        for lay, h in zip(graph.layers, hws, strict=True)
+    ]
+
+
 def _top_verilog(top: str, graph: IntGraph, hws: list[LayerHW], files: list[dict]) -> str:
     h0, hl = hws[0], hws[-1]
+    units = _units(graph, hws)
     in_bits = h0.in_beat * h0.in_w
     out_bits = hl.pe * hl.out_w
     lines = [
@@ -95,12 +113,18 @@ def _top_verilog(top: str, graph: IntGraph, hws: list[LayerHW], files: list[dict
         "//",
         f"// {len(hws)} cs_mvu layers chained by valid/ready streams:",
     ]
-    for h in hws:
+    for h, (dec, enc) in zip(hws, units, strict=True):
         lines.append(
             f"//   {h.name}: {h.n} -> {h.m}, PE {h.pe}, SIMD {h.simd}, {h.wmode} weights "
             f"({h.idx_w} bit), acc {h.acc_w} bit, {h.cycles} cycles/vector"
         )
+        for u, what in ((dec, "before"), (enc, "after")):
+            if u is not None:
+                lines.append(
+                    f"//     {u.module} {what} it: {u.lanes} lanes, {u.in_w} -> {u.out_w} bit"
+                )
     lat = h0.n // h0.in_beat + sum(h.cycles + LAYER_OVERHEAD_CYCLES for h in hws)
+    lat += sum(u.latency for pair in units for u in pair if u is not None)
     lines += [
         f"// Input: {h0.in_beat} x {h0.in_w}-bit lanes per beat; element k of a vector is lane",
         f"//   k % {h0.in_beat} of beat k / {h0.in_beat}. Output: {hl.pe} x {hl.out_w}-bit lanes;",
@@ -121,14 +145,20 @@ def _top_verilog(top: str, graph: IntGraph, hws: list[LayerHW], files: list[dict
         f"    output wire [{out_bits - 1}:0] out_data",
         ");",
     ]
-    for h in hws:
+    for h, (_, enc) in zip(hws, units, strict=True):
+        w = f"t_{h.name}" if enc is None else f"t_{h.name}_pre"  # cs_mvu output stream
         lines += [
-            f"    wire t_{h.name}_valid;",
-            f"    wire t_{h.name}_ready;",
-            f"    wire [{h.pe * h.out_w - 1}:0] t_{h.name}_data;",
+            f"    wire {w}_valid;",
+            f"    wire {w}_ready;",
+            f"    wire [{h.pe * h.out_w - 1}:0] {w}_data;",
         ]
     prev_v, prev_r, prev_d = "in_valid", "in_ready", "in_data"
-    for h, f in zip(hws, files, strict=True):
+    for h, f, (dec, enc) in zip(hws, files, units, strict=True):
+        if dec is not None:
+            d = f"d_{h.name}"
+            lines += instance(dec, (prev_v, prev_r, prev_d), d)
+            prev_v, prev_r, prev_d = f"{d}_valid", f"{d}_ready", f"{d}_data"
+        mo = f"t_{h.name}" if enc is None else f"t_{h.name}_pre"
         params = h.verilog_params(f)
         plines = [f"        .{k}({_vparam(v)})" for k, v in params.items()]
         lines += [
@@ -141,11 +171,13 @@ def _top_verilog(top: str, graph: IntGraph, hws: list[LayerHW], files: list[dict
             f"        .in_valid({prev_v}),",
             f"        .in_ready({prev_r}),",
             f"        .in_data({prev_d}),",
-            f"        .out_valid(t_{h.name}_valid),",
-            f"        .out_ready(t_{h.name}_ready),",
-            f"        .out_data(t_{h.name}_data)",
+            f"        .out_valid({mo}_valid),",
+            f"        .out_ready({mo}_ready),",
+            f"        .out_data({mo}_data)",
             "    );",
         ]
+        if enc is not None:
+            lines += instance(enc, (f"{mo}_valid", f"{mo}_ready", f"{mo}_data"), f"t_{h.name}")
         prev_v, prev_r, prev_d = f"t_{h.name}_valid", f"t_{h.name}_ready", f"t_{h.name}_data"
     lines += [
         "",
@@ -171,14 +203,21 @@ def _stream(prefix: str, lanes: int, bits: int, signed: bool, features: int) -> 
     }
 
 
+def _libraries(units: list[tuple[StageUnit | None, StageUnit | None]]) -> list[str]:
+    extra = {u.lib for pair in units for u in pair if u is not None}
+    return list(LIBRARY_FILES) + sorted(extra)
+
+
 def manifest_for(
     graph: IntGraph, hws: list[LayerHW], top: str, files: list[dict], out_dir: Path
 ) -> dict:
     """The machine-readable description a testbench, synthesis or a report reads."""
     h0, hl = hws[0], hws[-1]
     fill = h0.n // h0.in_beat
+    units = _units(graph, hws)
     layers = []
-    for h, f in zip(hws, files, strict=True):
+    for h, f, (dec, enc) in zip(hws, files, units, strict=True):
+        tap_w, tap_signed = (h.out_w, h.out_signed) if enc is None else (enc.out_w, False)
         layers.append(
             {
                 "name": h.name,
@@ -204,7 +243,17 @@ def manifest_for(
                 "macs": h.n * h.m,
                 "ideal_cycles": h.cycles,
                 "files": {k: Path(v).name for k, v in f.items()},
-                "tap": _stream(f"t_{h.name}", h.pe, h.out_w, h.out_signed, h.m),
+                "tap": _stream(f"t_{h.name}", h.pe, tap_w, tap_signed, h.m),
+                "stages": {
+                    k: {
+                        "module": u.module,
+                        "lanes": u.lanes,
+                        "in_bits": u.in_w,
+                        "out_bits": u.out_w,
+                    }
+                    for k, u in (("in", dec), ("out", enc))
+                    if u is not None
+                },
             }
         )
     ideal = sum(h.cycles for h in hws)
@@ -212,7 +261,7 @@ def manifest_for(
         "model": graph.name,
         "top": top,
         "top_file": f"{top}.v",
-        "sources": list(LIBRARY_FILES) + [f"{top}.v"],
+        "sources": _libraries(units) + [f"{top}.v"],
         "rtl_dir": str(out_dir),
         "clock": "clk",
         "reset": {"name": "rst_n", "active_low": True, "synchronous": True},
@@ -221,9 +270,11 @@ def manifest_for(
         "layers": layers,
         "folding": {h.name: {"pe": h.pe, "simd": h.simd} for h in hws},
         "ideal_cycles_per_inference": ideal,
-        "latency_cycles": fill + sum(h.cycles + LAYER_OVERHEAD_CYCLES for h in hws),
+        "latency_cycles": fill
+        + sum(h.cycles + LAYER_OVERHEAD_CYCLES for h in hws)
+        + sum(u.latency for pair in units for u in pair if u is not None),
         "ideal_interval_cycles": max([fill] + [h.cycles for h in hws]),
-        "latency_model": "input beats + sum over layers (NF*SF + 2)",
+        "latency_model": "input beats + sum over layers (NF*SF + 2) + 1 per stage unit",
     }
 
 
@@ -260,7 +311,7 @@ def generate(
                 f["table"] = out_dir / "mem" / f"{h.name}_table.hex"
                 write_hex(tmp / "mem" / f["table"].name, h.table_words(), h.w_w)
             files.append({k: str(v) for k, v in f.items()})
-        for lib in LIBRARY_FILES:
+        for lib in _libraries(_units(graph, hws)):
             shutil.copyfile(HW_RTL / lib, tmp / lib)
         (tmp / f"{top}.v").write_text(_top_verilog(top, graph, hws, files))
         manifest = manifest_for(graph, hws, top, files, out_dir)

@@ -72,6 +72,7 @@ class LayerHW:
     mult: np.ndarray
     shift: np.ndarray
     acc_bits: int  # DenseLayer.acc_bits (the overflow bound)
+    g_w: int = 0  # > 0: dynamic input scale g of this width arrives with the input (ASQ)
 
     @property
     def sf(self) -> int:
@@ -107,9 +108,12 @@ class LayerHW:
         return [sum((int(x) & mask) << (i * bits) for i, x in enumerate(row)) for row in v]
 
     def table_words(self) -> list[int]:
+        """The codebook ROM, padded with zeros to all 2**idx_w entries (cs_lut_decode has no
+        zero-fill loop: Yosys 0.23 keeps such a loop's zeros and drops the $readmemh data)."""
         assert self.table is not None
         mask = (1 << self.w_w) - 1
-        return [int(x) & mask for x in self.table]
+        words = [int(x) & mask for x in self.table]
+        return words + [0] * ((1 << self.idx_w) - len(words))
 
     def verilog_params(self, files: dict[str, str]) -> dict[str, object]:
         return {
@@ -136,6 +140,7 @@ class LayerHW:
             "BIAS_FILE": files["bias"],
             "MULT_FILE": files["mult"],
             "SHIFT_FILE": files["shift"],
+            **({"G_W": self.g_w} if self.g_w else {}),
         }
 
 
@@ -194,7 +199,8 @@ def layer_hw(
             )
         codes, wmode, w_w = w, "int", idx_w
 
-    in_w = layer.in_q.bits
+    in_q = layer.in_stage.decoded_q if layer.in_stage is not None else layer.in_q  # matmul input
+    in_w = in_q.bits
     w_int_w = _signed_bits(w)
     acc_w = max(layer.acc_bits, in_w + 1, w_w + 1, w_int_w + 1)
     bias = np.asarray(layer.bias, dtype=np.int64)
@@ -209,7 +215,7 @@ def layer_hw(
         simd=simd,
         in_beat=in_beat,
         in_w=in_w,
-        in_signed=layer.in_q.signed,
+        in_signed=in_q.signed,
         wmode=wmode,
         idx_w=idx_w,
         w_w=w_w,
@@ -228,4 +234,5 @@ def layer_hw(
         mult=np.asarray(rq.multiplier, dtype=np.int64),
         shift=np.asarray(rq.shift, dtype=np.int64),
         acc_bits=layer.acc_bits,
+        g_w=int(layer.attrs.get("dyn_max", 1)).bit_length() if layer.dyn_in else 0,
     )

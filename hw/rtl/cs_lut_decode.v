@@ -4,8 +4,9 @@
 // For LUT quantisers (POST, arXiv 2504.17263) the weight memory holds IDX_W-bit indices and this
 // ROM turns each into the integer level the multiplier sees (codebook[idx], sign included).
 // One ROM serves LANES indices per cycle (a cs_mvu decodes PE x SIMD weights at once; synthesis
-// gives each read port its own copy of the small table). Entries beyond the codebook read 0.
-// The ROM is loaded from CB_FILE ($readmemh, one W_W-bit two's complement entry per line).
+// gives each read port its own copy of the small table).
+// The ROM is loaded from CB_FILE ($readmemh, one W_W-bit two's complement entry per line, all
+// 2^IDX_W entries: the generator pads entries beyond the codebook with 0).
 // Parameters: LANES read ports, IDX_W index width, W_W decoded weight width, CB_FILE hex file.
 // Latency: 0 cycles (combinational ROM read). Handshake: none (used inside cs_mvu).
 module cs_lut_decode #(
@@ -18,9 +19,9 @@ module cs_lut_decode #(
     output wire [  LANES*W_W-1:0] w
 );
     reg [W_W-1:0] rom[0:(1<<IDX_W)-1];
-    integer k;
+    // No zero-fill loop before $readmemh: Yosys 0.23 keeps the loop's zeros and drops the file
+    // (a synthesised all-zero codebook). The generator writes all 2^IDX_W entries instead.
     initial begin
-        for (k = 0; k < (1 << IDX_W); k = k + 1) rom[k] = {W_W{1'b0}};
         if (CB_FILE != "") $readmemh(CB_FILE, rom);
     end
     genvar g;

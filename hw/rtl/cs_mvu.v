@@ -19,6 +19,10 @@
 //   W_FILE        weights: NF*SF words of PE*SIMD*IDX_W bits, lane (p, s) at bit (p*SIMD+s)*IDX_W
 //   CB_FILE       codebook (WMODE 1, 2): 2**IDX_W entries of W_W bits
 //   BIAS_FILE     NF words of PE*ACC_W bits; MULT_FILE NF x PE*MULT_W; SHIFT_FILE NF x PE*SHIFT_W
+//   G_W           0: plain layer. > 0: dynamic input scale (a layer after an ASQ stage, cs_asq):
+//                 every input beat carries the vector's factor g in in_data[IN_BEAT*IN_W +: G_W]
+//                 and the output is requant(acc * g + bias) -- the bias joins after the scaling
+//                 (DenseLayer.dyn_in; ACC_W from acc_bits covers acc * g + bias).
 // Input buffer: two banks of N activations (double buffering), so the next vector streams in
 //   while the current one is computed.
 // Pipeline: [issue + multiply-accumulate] -> [requantise into the output register]; the weight
@@ -53,13 +57,14 @@ module cs_mvu #(
     parameter CB_FILE = "",
     parameter BIAS_FILE = "",
     parameter MULT_FILE = "",
-    parameter SHIFT_FILE = ""
+    parameter SHIFT_FILE = "",
+    parameter integer G_W = 0
 ) (
     input  wire                    clk,
     input  wire                    rst_n,
     input  wire                    in_valid,
     output wire                    in_ready,
-    input  wire [IN_BEAT*IN_W-1:0] in_data,
+    input  wire [IN_BEAT*IN_W+G_W-1:0] in_data,
     output reg                     out_valid,
     input  wire                    out_ready,
     output reg  [  PE*OUT_W-1:0]   out_data
@@ -84,6 +89,8 @@ module cs_mvu #(
     localparam integer BW = IN_BEAT * IN_W;  // bits per input beat
     localparam integer RW = SIMD * IN_W;  // bits per SIMD row
     localparam integer KW = W_W - 2;  // shift amount width in WMODE 2
+    localparam integer DYN = (G_W > 0) ? 1 : 0;
+    localparam integer GW1 = (G_W > 0) ? G_W : 1;
 
     // ---------------------------------------------------------------- input buffer (2 banks)
     reg [N*IN_W-1:0] bank0, bank1;
@@ -113,8 +120,8 @@ module cs_mvu #(
             if (in_fire) begin
                 for (b = 0; b < BEATS; b = b + 1) begin
                     if (wcnt == b[BT_W-1:0]) begin
-                        if (wsel) bank1[b*BW+:BW] <= in_data;
-                        else bank0[b*BW+:BW] <= in_data;
+                        if (wsel) bank1[b*BW+:BW] <= in_data[BW-1:0];
+                        else bank0[b*BW+:BW] <= in_data[BW-1:0];
                     end
                 end
                 if (wcnt == BT_LAST) begin
@@ -128,6 +135,23 @@ module cs_mvu #(
             if (issue & bank_last) full[rsel] <= 1'b0;
         end
     end
+
+    // dynamic input scale: g of each bank (the beats of one vector all carry the same g)
+    wire [GW1-1:0] g_rd;  // g of the bank being read
+    generate
+        if (DYN != 0) begin : g_bank
+            reg [G_W-1:0] gb0, gb1;
+            always @(posedge clk) begin
+                if (in_fire) begin
+                    if (wsel) gb1 <= in_data[BW+:G_W];
+                    else gb0 <= in_data[BW+:G_W];
+                end
+            end
+            assign g_rd = rsel ? gb1 : gb0;
+        end else begin : g_none
+            assign g_rd = 1'b1;
+        end
+    endgenerate
 
     // ---------------------------------------------------------------- issue + MAC (1 stage)
     // The weight word of the current address is prefetched (dout holds mem[waddr]), so the
@@ -217,13 +241,15 @@ module cs_mvu #(
             for (j = 0; j < SIMD; j = j + 1) begin
                 dot = dot + mac_term(xrow[j*IN_W+:IN_W], wdec[(p*SIMD+j)*W_W+:W_W]);
             end
-            if (sf == {SF_W{1'b0}}) acc_next[p*ACC_W+:ACC_W] = bias_nf[p*ACC_W+:ACC_W] + dot;
+            if (sf == {SF_W{1'b0}})
+                acc_next[p*ACC_W+:ACC_W] = (DYN != 0 ? {ACC_W{1'b0}} : bias_nf[p*ACC_W+:ACC_W]) + dot;
             else acc_next[p*ACC_W+:ACC_W] = acc[p*ACC_W+:ACC_W] + dot;
         end
     end
 
     reg acc_done;  // acc holds a finished output fold (r_nf)
     reg [NF_W-1:0] r_nf;
+    reg [GW1-1:0] r_g;  // g of the vector whose fold is in acc
     always @(posedge clk) begin
         if (!rst_n) begin
             primed <= 1'b0;
@@ -234,6 +260,7 @@ module cs_mvu #(
             acc <= {(PE * ACC_W) {1'b0}};
             acc_done <= 1'b0;
             r_nf <= {NF_W{1'b0}};
+            r_g <= {GW1{1'b0}};
         end else begin
             primed <= 1'b1;
             if (en) acc_done <= issue & (sf == SF_LAST);
@@ -243,6 +270,7 @@ module cs_mvu #(
                 if (bank_last) rsel <= ~rsel;
                 if (sf == SF_LAST) begin
                     r_nf <= nf;
+                    r_g <= g_rd;
                     sf <= {SF_W{1'b0}};
                     nf <= (nf == NF_LAST) ? {NF_W{1'b0}} : nf + 1'b1;
                 end else begin
@@ -255,9 +283,22 @@ module cs_mvu #(
     // ---------------------------------------------------------------- requantise -> output
     wire [PE*MULT_W-1:0] r_mult = mult_mem[r_nf];
     wire [PE*SHIFT_W-1:0] r_shift = shift_mem[r_nf];
+    wire [PE*ACC_W-1:0] r_bias = bias_mem[r_nf];
     wire [PE*OUT_W-1:0] r_q;
     generate
+        if (DYN == 0) begin : g_static
+            wire unused_dyn = &{1'b0, r_bias, r_g};
+        end
         for (g = 0; g < PE; g = g + 1) begin : g_rq
+            wire [ACC_W-1:0] rq_acc;
+            if (DYN != 0) begin : g_scale  // acc * g + bias
+                wire signed [ACC_W-1:0] a = acc[g*ACC_W+:ACC_W];
+                wire signed [ACC_W-1:0] gx = {{(ACC_W - GW1) {1'b0}}, r_g};
+                wire signed [ACC_W-1:0] bx = r_bias[g*ACC_W+:ACC_W];
+                assign rq_acc = a * gx + bx;
+            end else begin : g_plain
+                assign rq_acc = acc[g*ACC_W+:ACC_W];
+            end
             cs_requant_core #(
                 .ACC_W(ACC_W),
                 .MULT_W(MULT_W),
@@ -268,7 +309,7 @@ module cs_mvu #(
                 .HI(OUT_HI),
                 .ROUNDING(ROUNDING)
             ) rq (
-                .acc(acc[g*ACC_W+:ACC_W]),
+                .acc(rq_acc),
                 .mult(r_mult[g*MULT_W+:MULT_W]),
                 .shift(r_shift[g*SHIFT_W+:SHIFT_W]),
                 .q(r_q[g*OUT_W+:OUT_W])

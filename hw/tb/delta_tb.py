@@ -18,8 +18,8 @@ import json
 import random
 
 import cocotb
-from cs_tb import config, lanes_of, start
 from cocotb.triggers import FallingEdge, ReadOnly
+from cs_tb import config, lanes_of, start
 
 MAX_IDLE = 100_000
 

@@ -1,5 +1,6 @@
 """cs_mvu on one random layer: every output equals the golden dense layer, under random
-input gaps and output back-pressure; also checks one vector's latency against the model."""
+input gaps and output back-pressure; also checks one vector's latency against the model.
+With config "g" (a layer after an ASQ stage) every beat also carries its vector's factor g."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ async def mvu_matches_golden(dut):
     n_beat, in_w = cfg["IN_BEAT"], cfg["IN_W"]
     pe, out_w, signed = cfg["PE"], cfg["OUT_W"], cfg["OUT_LO"] < 0
     per = x.shape[1] // n_beat
+    # a dynamic-scale layer (cs_mvu G_W > 0) gets each vector's g above the codes of every beat
+    g = np.load(cfg["g"]).tolist() if cfg.get("g") else [0] * x.shape[0]
     beats = [
-        (pack_lanes(r[b * n_beat : (b + 1) * n_beat], in_w),)
-        for r in x.tolist()
+        (pack_lanes(r[b * n_beat : (b + 1) * n_beat], in_w) | (int(gi) << (n_beat * in_w)),)
+        for r, gi in zip(x.tolist(), g, strict=True)
         for b in range(per)
     ]
     out_beats = y.shape[1] // pe

@@ -50,8 +50,12 @@ def mvu_bench(
     simulator: str = "verilator",
     gap_p: float = 0.4,
     bp_p: float = 0.6,
+    g: np.ndarray | None = None,
 ) -> dict:
-    """Write the layer's tables, build cs_mvu with its parameters, stream x, compare outputs."""
+    """Write the layer's tables, build cs_mvu with its parameters, stream x, compare outputs.
+
+    `g`: per-vector factors of a dynamic-scale (dyn_in) layer, sent with every input beat.
+    """
     d = CACHE / name
     d.mkdir(parents=True, exist_ok=True)
     hw = layer_hw(layer, pe, simd, in_beat)
@@ -67,7 +71,9 @@ def mvu_bench(
         k: (f'"{v}"' if isinstance(v, str) else v) for k, v in hw.verilog_params(files).items()
     }
     np.save(d / "x.npy", x)
-    np.save(d / "y.npy", dense(layer, x))
+    np.save(d / "y.npy", dense(layer, x, None if g is None else {"g": g}))
+    if g is not None:
+        np.save(d / "g.npy", g)
     cfg = {
         "inputs": str(d / "x.npy"),
         "expected": str(d / "y.npy"),
@@ -80,6 +86,7 @@ def mvu_bench(
         "SF": hw.sf,
         "gap_p": gap_p,
         "bp_p": bp_p,
+        "g": None if g is None else str(d / "g.npy"),
     }
     lib = ["cs_requant_core.v", "cs_lut_decode.v", "cs_weight_rom.v", "cs_mvu.v"]
     res = run_unit(name, lib, "cs_mvu", "tb_mvu", params, cfg, simulator=simulator)

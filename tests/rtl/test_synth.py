@@ -35,3 +35,25 @@ def test_ice40_hx8k_place_and_route(tiny):
     assert r["pnr"]["fits"], r["pnr"]
     assert r["pnr"]["fmax_mhz"] > 1.0
     assert r["pnr"]["utilization"]["ICESTORM_LC"]["used"] >= r["LUT4"] // 2
+
+
+def test_codebook_rom_survives_synthesis(tmp_path):
+    """Yosys must keep the $readmemh codebook: a 3-level ROM read by 2-bit indices is real logic.
+
+    Regression: a zero-fill loop before $readmemh made Yosys 0.23 synthesise an all-zero ROM
+    (0 cells), so POST layers were synthesised with zero weights."""
+    import re
+    import subprocess
+
+    from codesign.rtl.hexmem import write_hex
+    from codesign.rtl.toolenv import HW_RTL
+
+    write_hex(tmp_path / "cb.hex", [0xFD, 0x00, 0x03, 0x00], 8)  # -3, 0, 3, pad
+    script = (
+        f"read_verilog {HW_RTL / 'cs_lut_decode.v'}; "
+        f'chparam -set IDX_W 2 -set W_W 8 -set CB_FILE "{tmp_path / "cb.hex"}" cs_lut_decode; '
+        "synth -top cs_lut_decode -flatten; stat"
+    )
+    out = subprocess.run(["yosys", "-p", script], capture_output=True, text=True, check=True)
+    cells = int(re.findall(r"Number of cells:\s+(\d+)", out.stdout)[-1])
+    assert cells > 0, out.stdout

@@ -1,0 +1,78 @@
+`timescale 1ns / 1ps
+// cs_requant_dyn -- dynamic requantiser of a layer fed by an ASQ stage (one value per beat).
+//
+//   q = clamp(round((acc * g + bias) * mult / 2**shift), LO, HI)
+//
+// acc is the raw dot product W @ q of the ASQ codes, g the sample's adapter factor (cs_asq
+// out_g), bias on the static grid s_base / 2**Gf * s_w; this is `dyn_in` in codesign.ir.golden.
+// The scaled accumulator acc * g + bias (DYN_W bits, DenseLayer.acc_bits) goes through
+// cs_requant_core (round half to even by default).
+// Parameters:
+//   ACC_W    signed width of the raw dot product      G_W     width of g (unsigned)
+//   DYN_W    signed width of acc * g + bias (>= ACC_W + G_W + 1 is always enough)
+//   MULT_W, SHIFT_W, MAX_SHIFT, OUT_W, LO, HI, ROUNDING: see cs_requant_core
+// Latency: 1 cycle (output register). Throughput: 1 beat per cycle.
+// Handshake: valid/ready (AXI-Stream rules), as cs_requant: in_ready = ~out_valid | out_ready.
+// Reset: synchronous, active low.
+module cs_requant_dyn #(
+    parameter integer ACC_W = 20,
+    parameter integer G_W = 8,
+    parameter integer DYN_W = 30,
+    parameter integer MULT_W = 16,
+    parameter integer SHIFT_W = 5,
+    parameter integer MAX_SHIFT = 31,
+    parameter integer OUT_W = 8,
+    parameter integer LO = 0,
+    parameter integer HI = 255,
+    parameter integer ROUNDING = 0
+) (
+    input  wire               clk,
+    input  wire               rst_n,
+    input  wire               in_valid,
+    output wire               in_ready,
+    input  wire [  ACC_W-1:0] in_acc,
+    input  wire [    G_W-1:0] in_g,
+    input  wire [  DYN_W-1:0] in_bias,
+    input  wire [ MULT_W-1:0] in_mult,
+    input  wire [SHIFT_W-1:0] in_shift,
+    output reg                out_valid,
+    input  wire               out_ready,
+    output reg  [  OUT_W-1:0] out_q
+);
+    localparam integer PW = ((ACC_W + G_W + 1 > DYN_W) ? ACC_W + G_W + 1 : DYN_W) + 1;
+    wire signed [PW-1:0] acc_x = {{(PW - ACC_W) {in_acc[ACC_W-1]}}, in_acc};
+    wire signed [PW-1:0] g_x = {{(PW - G_W) {1'b0}}, in_g};
+    wire signed [PW-1:0] bias_x = {{(PW - DYN_W) {in_bias[DYN_W-1]}}, in_bias};
+    wire signed [PW-1:0] scaled = acc_x * g_x + bias_x;
+
+    wire [OUT_W-1:0] q;
+    cs_requant_core #(
+        .ACC_W(DYN_W),
+        .MULT_W(MULT_W),
+        .SHIFT_W(SHIFT_W),
+        .MAX_SHIFT(MAX_SHIFT),
+        .OUT_W(OUT_W),
+        .LO(LO),
+        .HI(HI),
+        .ROUNDING(ROUNDING)
+    ) core (
+        .acc(scaled[DYN_W-1:0]),
+        .mult(in_mult),
+        .shift(in_shift),
+        .q(q)
+    );
+
+    assign in_ready = ~out_valid | out_ready;
+
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            out_valid <= 1'b0;
+            out_q <= {OUT_W{1'b0}};
+        end else if (in_ready) begin
+            out_valid <= in_valid;
+            if (in_valid) out_q <= q;
+        end
+    end
+
+    wire unused = &{1'b0, scaled[PW-1:DYN_W]};
+endmodule
