@@ -1,7 +1,7 @@
 """Named quantizer variants for the comparison table (`codesign quantizers`).
 
 A variant fixes the weight quantizer and the activation stage; `bits` applies to both the weights
-and the hidden activations (the 8-bit input and the 8-bit logits stay), so every row compares
+and the activations (digits_mlp applies act_bits to its input and logits too), so every row compares
 the same bit budget.
 """
 
