@@ -13,6 +13,7 @@ from codesign.errors import CodesignError
 from codesign.ir.graph import DenseLayer
 from codesign.quant.asq_int import ADAPTER_W_MAX, H_BITS, AsqIntStage
 from codesign.rtl.hexmem import pack_word, write_hex
+from codesign.rtl.stage_hw import StageUnit
 
 W_W = 8  # int8 adapter weights
 FILES = ("w1", "b1", "m1", "sh1", "w2")
@@ -64,32 +65,34 @@ class AsqHW:
         groups = c // self.lanes
         return c // self.in_beat + c + 2 * st.hidden + 1 + groups * (st.bits + 2)
 
-    def write_tables(self, out_dir: Path) -> dict[str, str]:
-        """$readmemh files of the adapter; returns {name: path}."""
+    def tables(self) -> dict[str, tuple[list[int], int]]:
+        """cs_asq's $readmemh tables: parameter -> (words, width)."""
         st = self.stage
+        w1 = [pack_word(st.w1[:, c].tolist(), W_W) for c in range(st.channels)]
+        return {
+            "W1_FILE": (w1, W_W * st.hidden),
+            "B1_FILE": ([pack_word([b], self.acc1_w) for b in st.b1.tolist()], self.acc1_w),
+            "M1_FILE": (st.rq1.multiplier.tolist(), self.m1_w),
+            "SH1_FILE": (st.rq1.shift.tolist(), self.sh1_w),
+            "W2_FILE": ([pack_word([w], W_W) for w in st.w2[0].tolist()], W_W),
+        }
+
+    def write_tables(self, out_dir: Path) -> dict[str, str]:
+        """Write the tables under out_dir; returns {"w1": path, ...}."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        words = {
-            "w1": (
-                [pack_word(st.w1[:, c].tolist(), W_W) for c in range(st.channels)],
-                W_W * st.hidden,
-            ),
-            "b1": ([pack_word([b], self.acc1_w) for b in st.b1.tolist()], self.acc1_w),
-            "m1": (st.rq1.multiplier.tolist(), self.m1_w),
-            "sh1": (st.rq1.shift.tolist(), self.sh1_w),
-            "w2": ([pack_word([w], W_W) for w in st.w2[0].tolist()], W_W),
-        }
         files = {}
-        for name in FILES:
-            w, width = words[name]
-            path = out_dir / f"{st.layer}_asq_{name}.hex"
-            write_hex(path, w, width)
+        for param, (words, width) in self.tables().items():
+            name = param.removesuffix("_FILE").lower()
+            path = out_dir / f"{self.stage.layer}_asq_{name}.hex"
+            write_hex(path, words, width)
             files[name] = str(path)
         return files
 
-    def verilog_params(self, files: dict[str, str]) -> dict[str, object]:
+    def verilog_params(self, files: dict[str, str] | None = None) -> dict[str, object]:
+        """Parameters of cs_asq; with `files` ({"w1": path, ...}) also the table files."""
         st = self.stage
-        return {
+        params: dict[str, object] = {
             "C": st.channels,
             "H": st.hidden,
             "IN_BEAT": self.in_beat,
@@ -110,12 +113,38 @@ class AsqHW:
             "BITS": st.bits,
             "K": st.k,
             "LANES": self.lanes,
-            "W1_FILE": files["w1"],
-            "B1_FILE": files["b1"],
-            "M1_FILE": files["m1"],
-            "SH1_FILE": files["sh1"],
-            "W2_FILE": files["w2"],
         }
+        for name in FILES if files else ():
+            params[f"{name.upper()}_FILE"] = files[name]
+        return params
+
+
+def asq_unit(
+    stage: AsqIntStage, lanes: int, name: str, fold: tuple[int, int] = (1, 1)
+) -> StageUnit:
+    """cs_asq between two cs_mvu layers of a generated top (codesign.rtl.stage_hw): it takes the
+    producer's PE-lane beats and gives the consumer `lanes` codes per beat with g on top.
+
+    Interval: cs_asq takes a vector only between vectors, and a producer cs_mvu with (NF, SF)
+    folds then delivers its NF beats in 1 + (NF - 1) * SF cycles (the first one is waiting).
+    """
+    hw = AsqHW(stage, lanes, lanes)
+    beats = stage.channels // lanes
+    nf, sf = fold
+    return StageUnit(
+        name=name,
+        module="cs_asq",
+        lib="cs_asq.v",
+        lanes=lanes,
+        in_w=stage.u_bits,
+        out_w=stage.bits,
+        params=hw.verilog_params(),
+        latency=hw.cycles - beats,  # after the producer's last beat
+        extra_w=stage.G,
+        files=hw.tables(),
+        interval=hw.cycles - beats + max(beats, 1 + (nf - 1) * sf),
+        deps=("cs_requant_core.v",),
+    )
 
 
 def dyn_requant_params(layer: DenseLayer) -> dict[str, int]:
@@ -138,63 +167,3 @@ def dyn_requant_params(layer: DenseLayer) -> dict[str, int]:
         "HI": rq.hi,
         "ROUNDING": 0 if rq.rounding == "half_even" else 1,
     }
-
-
-def standalone(hw: AsqHW, out_dir: str | Path) -> Path:
-    """A folder with cs_asq, its tables and a parameter-free top (`asq_<layer>_top`) plus
-    manifest.json, so codesign.rtl.synth.synthesize takes it like a model."""
-    import json
-    import shutil
-
-    from codesign.rtl.toolenv import HW_RTL
-
-    out = Path(out_dir)
-    files = {k: str(Path(v).resolve()) for k, v in hw.write_tables(out / "mem").items()}
-    for lib in ("cs_requant_core.v", "cs_asq.v"):
-        shutil.copyfile(HW_RTL / lib, out / lib)
-    st = hw.stage
-    top = f"asq_{st.layer}_top"
-    iw, qw = hw.in_beat * st.u_bits, hw.lanes * st.bits
-    params = ",\n".join(
-        f"        .{k}({chr(34) + v + chr(34) if isinstance(v, str) else v})"
-        for k, v in hw.verilog_params(files).items()
-    )
-    v = f"""`timescale 1ns / 1ps
-// {top} -- cs_asq with fixed parameters (generated by codesign.rtl.asq_hw).
-module {top} (
-    input  wire clk,
-    input  wire rst_n,
-    input  wire in_valid,
-    output wire in_ready,
-    input  wire [{iw - 1}:0] in_data,
-    output wire out_valid,
-    input  wire out_ready,
-    output wire [{st.G + qw - 1}:0] out_data
-);
-    cs_asq #(
-{params}
-    ) u_asq (
-        .clk(clk),
-        .rst_n(rst_n),
-        .in_valid(in_valid),
-        .in_ready(in_ready),
-        .in_data(in_data),
-        .out_valid(out_valid),
-        .out_ready(out_ready),
-        .out_data(out_data)
-    );
-endmodule
-"""
-    (out / f"{top}.v").write_text(v)
-    man = {
-        "model": f"asq_{st.layer}",
-        "top": top,
-        "top_file": f"{top}.v",
-        "sources": ["cs_requant_core.v", "cs_asq.v", f"{top}.v"],
-        "input": {"lanes": hw.in_beat, "elem_bits": st.u_bits, "signed": False},
-        "output": {"lanes": 1, "elem_bits": st.G + qw, "signed": False},
-        "layers": [],
-        "folding": {},
-    }
-    (out / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
-    return out

@@ -29,6 +29,7 @@ from codesign.rtl.stage_hw import (
     instance,
     out_unit,
     stream_out_q,
+    unit_file_name,
 )
 from codesign.rtl.toolenv import HW_RTL, LIBRARY_FILES
 
@@ -62,7 +63,7 @@ def plan(
     """Hardware form of every layer, checking the chain (features and formats must match)."""
     if not graph.layers:
         raise CodesignError(f"graph '{graph.name}' has no layers")
-    check_rtl_stages(graph)  # AdaLog stages become stream units (codesign/rtl/stage_hw.py)
+    check_rtl_stages(graph)  # AdaLog / ASQ stages become stream units (codesign/rtl/stage_hw.py)
     check_folding(graph, folding)
     first = graph.layers[0]
     if first.in_q.bits != graph.input_q.bits or first.in_q.signed != graph.input_q.signed:
@@ -96,7 +97,7 @@ def _vparam(v: object) -> str:
 def _units(graph: IntGraph, hws: list[LayerHW]) -> list[tuple[StageUnit | None, StageUnit | None]]:
     """(decoder before, encoder after) each layer's cs_mvu; None where the layer has none."""
     return [
-        (in_unit(lay, h.in_beat), out_unit(lay, h.pe))
+        (in_unit(lay, h.in_beat), out_unit(lay, h.pe, (h.nf, h.sf)))
         for lay, h in zip(graph.layers, hws, strict=True)
     ]
 
@@ -156,7 +157,7 @@ def _top_verilog(top: str, graph: IntGraph, hws: list[LayerHW], files: list[dict
     for h, f, (dec, enc) in zip(hws, files, units, strict=True):
         if dec is not None:
             d = f"d_{h.name}"
-            lines += instance(dec, (prev_v, prev_r, prev_d), d)
+            lines += instance(dec.with_files(f), (prev_v, prev_r, prev_d), d)
             prev_v, prev_r, prev_d = f"{d}_valid", f"{d}_ready", f"{d}_data"
         mo = f"t_{h.name}" if enc is None else f"t_{h.name}_pre"
         params = h.verilog_params(f)
@@ -177,7 +178,8 @@ def _top_verilog(top: str, graph: IntGraph, hws: list[LayerHW], files: list[dict
             "    );",
         ]
         if enc is not None:
-            lines += instance(enc, (f"{mo}_valid", f"{mo}_ready", f"{mo}_data"), f"t_{h.name}")
+            src = (f"{mo}_valid", f"{mo}_ready", f"{mo}_data")
+            lines += instance(enc.with_files(f), src, f"t_{h.name}")
         prev_v, prev_r, prev_d = f"t_{h.name}_valid", f"t_{h.name}_ready", f"t_{h.name}_data"
     lines += [
         "",
@@ -204,7 +206,8 @@ def _stream(prefix: str, lanes: int, bits: int, signed: bool, features: int) -> 
 
 
 def _libraries(units: list[tuple[StageUnit | None, StageUnit | None]]) -> list[str]:
-    extra = {u.lib for pair in units for u in pair if u is not None}
+    extra = {lib for pair in units for u in pair if u is not None for lib in (*u.deps, u.lib)}
+    extra -= set(LIBRARY_FILES)
     return list(LIBRARY_FILES) + sorted(extra)
 
 
@@ -273,8 +276,11 @@ def manifest_for(
         "latency_cycles": fill
         + sum(h.cycles + LAYER_OVERHEAD_CYCLES for h in hws)
         + sum(u.latency for pair in units for u in pair if u is not None),
-        "ideal_interval_cycles": max([fill] + [h.cycles for h in hws]),
-        "latency_model": "input beats + sum over layers (NF*SF + 2) + 1 per stage unit",
+        "ideal_interval_cycles": max(
+            [fill] + [h.cycles for h in hws] + [u.interval for p in units for u in p if u]
+        ),
+        "latency_model": "input beats + sum over layers (NF*SF + 2) + per stage unit: 1 "
+        "(AdaLog) or its schedule after the last input beat (ASQ, cs_asq header)",
     }
 
 
@@ -294,7 +300,7 @@ def generate(
     try:
         (tmp / "mem").mkdir()
         files = []
-        for h in hws:
+        for h, pair in zip(hws, _units(graph, hws), strict=True):
             f = {
                 "bias": out_dir / "mem" / f"{h.name}_bias.hex",
                 "mult": out_dir / "mem" / f"{h.name}_mult.hex",
@@ -310,6 +316,10 @@ def generate(
             if h.table is not None:
                 f["table"] = out_dir / "mem" / f"{h.name}_table.hex"
                 write_hex(tmp / "mem" / f["table"].name, h.table_words(), h.w_w)
+            for u in (u for u in pair if u is not None):  # stage units' $readmemh tables
+                for p, (words, width) in u.files.items():
+                    f[u.file_key(p)] = out_dir / "mem" / unit_file_name(u, p)
+                    write_hex(tmp / "mem" / unit_file_name(u, p), words, width)
             files.append({k: str(v) for k, v in f.items()})
         for lib in _libraries(_units(graph, hws)):
             shutil.copyfile(HW_RTL / lib, tmp / lib)

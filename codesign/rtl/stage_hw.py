@@ -1,25 +1,28 @@
-"""Activation stages in the generated model top: elementwise stream units between cs_mvu layers.
+"""Activation stages in the generated model top: stream units between cs_mvu layers.
 
 An AdaLog pair (codesign.quant.adalog_ir) becomes two 1-cycle units on the stream between two
 cs_mvu layers: producer cs_mvu (u, 8 bit) -> cs_log_encode (codes) -> cs_log_decode (X, F + 1
-bit) -> consumer cs_mvu. The layer's tap (what simulation compares with the golden model's
-"<layer>" tensor) is the code stream. Other stage kinds (and dynamic requantisation) are refused
-with one error naming the layer, like IntGraph.require_plain.
+bit) -> consumer cs_mvu. An ASQ stage (codesign.quant.asq_int) becomes one cs_asq (a whole
+vector in, adapter, divider; codesign.rtl.asq_hw) whose beats carry {g, codes}, read by the
+consumer cs_mvu with G_W > 0 (dynamic requantisation). The layer's tap (what simulation
+compares with the golden model's "<layer>" tensor) is the code stream. Other stage kinds are
+refused with one error naming the layer, like IntGraph.require_plain.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from codesign.errors import CodesignError
 from codesign.ir.graph import DenseLayer, IntGraph, QuantSpec
 from codesign.quant.adalog_rule import LogQuantSpec
+from codesign.rtl.hexmem import write_hex
 from codesign.rtl.toolenv import HW_RTL
 
-SUPPORTED = ("adalog_encode", "adalog_decode")
+SUPPORTED = ("adalog_encode", "adalog_decode", "asq")
 
 
 class Literal(str):
@@ -48,6 +51,23 @@ class StageUnit:
     out_w: int
     params: dict[str, object] = field(default_factory=dict)
     latency: int = 1  # output register
+    extra_w: int = 0  # data bits above the lanes (cs_asq: the sample's g)
+    files: dict[str, tuple[list[int], int]] = field(default_factory=dict)  # $readmemh tables:
+    # parameter -> (words, width); generate/standalone write them and pass the paths
+    interval: int = 0  # cycles per vector when the unit is the bottleneck (0: never)
+    deps: tuple[str, ...] = ()  # other hw/rtl files the module instantiates
+
+    @property
+    def data_w(self) -> int:
+        return self.lanes * self.out_w + self.extra_w
+
+    def file_key(self, param: str) -> str:
+        return f"{self.name}.{param}"
+
+    def with_files(self, paths: dict) -> StageUnit:
+        """The unit with its table parameters set to the written files (keys: file_key)."""
+        table = {p: str(paths[self.file_key(p)]) for p in self.files}
+        return replace(self, params={**self.params, **table})
 
 
 def encoder_unit(
@@ -98,14 +118,22 @@ def check_rtl_stages(graph: IntGraph) -> None:
     """Raise CodesignError for a stage the generated top cannot build (naming the layer)."""
     for i, lay in enumerate(graph.layers):
         kinds = [s.kind for s in lay.stages if s.kind not in SUPPORTED]
-        kinds += ["dynamic requantisation"] if lay.dyn_in else []
+        prev = graph.layers[i - 1].out_stage if i > 0 else None
+        if lay.dyn_in and (prev is None or prev.kind != "asq"):
+            kinds.append("dynamic requantisation without an ASQ stage before it")
         if kinds:
             raise CodesignError(
                 f"backend 'rtl' does not support {', '.join(kinds)} on layer '{lay.name}' of "
-                f"'{graph.name}' (supported activation stages: AdaLog)"
+                f"'{graph.name}' (supported activation stages: AdaLog, ASQ)"
             )
         enc = lay.out_stage
-        if enc is not None:
+        if enc is not None and enc.kind == "asq":
+            nxt = graph.layers[i + 1] if i + 1 < len(graph.layers) else None
+            if nxt is None or not nxt.dyn_in or nxt.in_stage is not None:
+                raise CodesignError(
+                    f"layer '{lay.name}': ASQ stage without a dynamic-scale layer after it"
+                )
+        elif enc is not None:
             nxt = graph.layers[i + 1] if i + 1 < len(graph.layers) else None
             dec = None if nxt is None else nxt.in_stage
             if dec is None or dec.kind != "adalog_decode" or dec.spec != enc.spec:
@@ -113,7 +141,7 @@ def check_rtl_stages(graph: IntGraph) -> None:
                     f"layer '{lay.name}': AdaLog encoder without the matching decoder on the "
                     "next layer"
                 )
-        if lay.in_stage is not None and (i == 0 or graph.layers[i - 1].out_stage is None):
+        if lay.in_stage is not None and (prev is None or prev.kind != "adalog_encode"):
             raise CodesignError(f"layer '{lay.name}': AdaLog decoder without an encoder before it")
 
 
@@ -127,10 +155,15 @@ def matmul_in_q(layer: DenseLayer) -> QuantSpec:
     return layer.in_stage.decoded_q if layer.in_stage is not None else layer.in_q
 
 
-def out_unit(layer: DenseLayer, lanes: int) -> StageUnit | None:
-    """cs_log_encode after the layer's cs_mvu (lanes = the layer's PE)."""
+def out_unit(layer: DenseLayer, lanes: int, fold: tuple[int, int] = (1, 1)) -> StageUnit | None:
+    """cs_log_encode or cs_asq after the layer's cs_mvu (lanes = the layer's PE; fold = its
+    (NF, SF), the pace at which it delivers a vector's beats)."""
     if layer.out_stage is None:
         return None
+    if layer.out_stage.kind == "asq":
+        from codesign.rtl.asq_hw import asq_unit
+
+        return asq_unit(layer.out_stage, lanes, f"{layer.name}_asq", fold)
     return encoder_unit(layer.out_stage.spec, lanes, f"{layer.name}_enc")
 
 
@@ -139,6 +172,11 @@ def in_unit(layer: DenseLayer, lanes: int) -> StageUnit | None:
     if layer.in_stage is None:
         return None
     return decoder_unit(layer.in_stage.spec, lanes, f"{layer.name}_dec")
+
+
+def unit_file_name(unit: StageUnit, param: str) -> str:
+    """mem/ file of a unit's $readmemh table, e.g. fc0_asq_w1.hex."""
+    return f"{unit.name}_{param.lower().removesuffix('_file')}.hex"
 
 
 def _vparam(v: object) -> str:
@@ -155,7 +193,7 @@ def instance(unit: StageUnit, src: tuple[str, str, str], dst: str) -> list[str]:
         "",
         f"    wire {dst}_valid;",
         f"    wire {dst}_ready;",
-        f"    wire [{unit.lanes * unit.out_w - 1}:0] {dst}_data;",
+        f"    wire [{unit.data_w - 1}:0] {dst}_data;",
         f"    {unit.module} #(",
         ",\n".join(plines),
         f"    ) u_{unit.name} (",
@@ -176,9 +214,19 @@ def standalone(unit: StageUnit, out_dir: str | Path) -> Path:
     manifest.json, so lint_model, codesign.rtl.synth.synthesize and a cocotb bench take it."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(HW_RTL / unit.lib, out / unit.lib)
+    libs = [*unit.deps, unit.lib]
+    for lib in libs:
+        shutil.copyfile(HW_RTL / lib, out / lib)
+    if unit.files:
+        (out / "mem").mkdir(exist_ok=True)
+        paths = {}
+        for p, (words, width) in unit.files.items():
+            path = (out / "mem" / unit_file_name(unit, p)).resolve()
+            write_hex(path, words, width)
+            paths[unit.file_key(p)] = str(path)
+        unit = unit.with_files(paths)
     top = f"{unit.name}_top"
-    iw, ow = unit.lanes * unit.in_w, unit.lanes * unit.out_w
+    iw, ow = unit.lanes * unit.in_w, unit.data_w
     v = [
         "`timescale 1ns / 1ps",
         f"// {top} -- {unit.module} with fixed parameters (generated by codesign.rtl.stage_hw).",
@@ -205,9 +253,11 @@ def standalone(unit: StageUnit, out_dir: str | Path) -> Path:
         "model": unit.name,
         "top": top,
         "top_file": f"{top}.v",
-        "sources": [unit.lib, f"{top}.v"],
+        "sources": [*libs, f"{top}.v"],
         "input": {**stream, "elem_bits": unit.in_w},
-        "output": {**stream, "elem_bits": unit.out_w},
+        "output": {**stream, "elem_bits": unit.out_w}
+        if not unit.extra_w
+        else {**stream, "lanes": 1, "features": 1, "elem_bits": unit.data_w},
         "layers": [],
         "folding": {},
     }

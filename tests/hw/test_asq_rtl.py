@@ -1,19 +1,17 @@
-"""cs_asq and cs_requant_dyn under Verilator vs the golden model: a trained ASQ + POST digits_mlp
-(every test sample, both stages and both dynamic requantisers), crafted stages full of exact
-ties and saturation, a planted adapter fault named by tensor and index, and lint."""
+"""cs_asq under Verilator vs the golden model: a trained ASQ + POST digits_mlp stage on every test
+sample (h, g and q), a crafted stage full of exact ties and saturated codes, a planted adapter
+fault named by tensor and index, and lint with the model's parameters."""
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 
 import numpy as np
 import pytest
-from hwtest_util import CACHE, mvu_bench
+from asq_trained import trained_asq
+from hwtest_util import CACHE
 
-from codesign import flow
-from codesign.ir.golden import dense as golden_dense
-from codesign.ir.graph import DenseLayer, QuantSpec, Requant
+from codesign.ir.graph import Requant
 from codesign.ir.lower import load_int_graph
 from codesign.quant.asq_int import AsqIntStage
 from codesign.rtl.asq_hw import dyn_requant_params
@@ -26,38 +24,19 @@ pytestmark = [
     pytest.mark.skipif(which("verilator") is None, reason="verilator not installed"),
 ]
 
-ASQ3 = {
-    "quant": {"act_quant": "asq", "weight_quant": "post", "weight_bits": 3, "act_bits": 3},
-    "train": {"float_epochs": 6, "qat_epochs": 4},
-}
 IN_BEAT, LANES = 8, 4
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    root = tmp_path_factory.mktemp("asq_rtl")
-    old = os.environ.get("CODESIGN_BUILD_DIR")
-    os.environ["CODESIGN_BUILD_DIR"] = str(root)
-    try:
-        flow.train("digits_mlp", ASQ3)
-        flow.export("digits_mlp")
-        flow.golden("digits_mlp")
-        graph = load_int_graph(root / "digits_mlp" / "onnx" / "model.onnx")
-        gold = dict(np.load(root / "digits_mlp" / "golden" / "layers.npz"))
-        yield graph, gold
-    finally:
-        if old is None:
-            os.environ.pop("CODESIGN_BUILD_DIR", None)
-        else:
-            os.environ["CODESIGN_BUILD_DIR"] = old
+def trained():
+    root = trained_asq()
+    graph = load_int_graph(root / "onnx" / "model.onnx")
+    return graph, dict(np.load(root / "golden" / "layers.npz"))
 
 
-def test_trained_stage_and_dynamic_requantiser_equal_golden(trained):
-    """fc0's ASQ stage (h, g, q) and fc1's dynamic requantiser on every test sample.
-
-    (fc1's stage and fc2 are the same two modules with other tables; `simulate_graph_stages`
-    runs them all -- kept out of this test to bound its Verilator builds.)
-    """
+def test_trained_stage_equals_golden(trained):
+    """fc0's ASQ stage (h, g, q) on every test sample, three passes (fc1's stage is the same
+    module with other tables: `codesign asq` runs them all; kept out to bound the builds)."""
     graph, gold = trained
     st = graph.layers[0].out_stage
     rep = asq_sim.simulate_stage(st, gold, CACHE / "asq_model" / "fc0_asq", None, IN_BEAT, LANES)
@@ -65,11 +44,6 @@ def test_trained_stage_and_dynamic_requantiser_equal_golden(trained):
     assert rep["passes"]["stall"]["samples"] == 360
     assert rep["cycles_per_vector"] == rep["cycles_model"]  # the schedule in cs_asq's header
     assert rep["interval_cycles"] == rep["cycles_per_vector"]  # one vector at a time
-    fc1 = graph.layers[1]
-    dyn = asq_sim.simulate_requant_dyn(
-        fc1, gold["fc0"], gold["fc0.g"], gold["fc1.pre"], CACHE / "asq_model" / "fc1_dyn"
-    )
-    assert dyn["samples"] == 360 and dyn["mismatches"] == 0, dyn["summary"]
 
 
 def test_planted_adapter_weight_fault_is_named(trained):
@@ -154,40 +128,3 @@ def test_lint_clean_with_model_parameters(trained):
             dyn_requant_params(lay),
         )
         assert r["warnings"] == 0 and r["errors"] == 0, r["log"]
-
-
-def _dyn_layer() -> DenseLayer:
-    """int4 weights at the extremes (even rows +7, odd -8, a few random), 3-bit ASQ codes in,
-    acc * g + bias with g up to 255: at x = 7, g = 255 the scaled accumulator reaches its
-    acc_bits bound, so a narrow datapath would wrap."""
-    n, m = 32, 8
-    rng = np.random.default_rng(11)
-    w = np.where(np.arange(m)[:, None] % 2 == 0, 7, -8) * np.ones((m, n), dtype=np.int64)
-    w[4:] = rng.integers(-8, 8, (m - 4, n))
-    rq = Requant(multiplier=rng.integers(1, 2**12, m), shift=np.full(m, 24), lo=-128, hi=127)
-    return DenseLayer(
-        "dyn",
-        w,
-        rng.integers(-(2**16), 2**16, m),
-        rq,
-        QuantSpec(3, False, -5),
-        QuantSpec(8, True, 0),
-        relu=False,
-        quantizer="uniform",
-        weight_bits=4,
-        attrs={"dyn_max": 255},
-        dyn_in=True,
-    )
-
-
-def test_mvu_with_dynamic_input_scale_equals_golden():
-    """cs_mvu G_W > 0 (the layer after an ASQ stage): requant(W @ q * g + bias), g per vector."""
-    lay = _dyn_layer()
-    rng = np.random.default_rng(12)
-    x = rng.integers(0, 8, (60, 32))
-    g = rng.integers(1, 256, 60)
-    x[:6], g[:6] = 7, 255  # the accumulator bound
-    res = mvu_bench("mvu_dyn", lay, pe=4, simd=8, in_beat=4, x=x, g=g)
-    assert res["hw"].g_w == 8 and res["hw"].acc_w == lay.acc_bits
-    y = golden_dense(lay, x, {"g": g})
-    assert len(np.unique(y)) > 20  # outputs spread over the range, not all clamped

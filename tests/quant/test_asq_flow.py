@@ -9,6 +9,7 @@ import json
 import numpy as np
 import onnx
 import pytest
+from asq_trained import trained_asq
 from onnx import helper
 
 from codesign import cli, flow, paths
@@ -20,30 +21,13 @@ from codesign.models import digits_mlp
 from codesign.quant.asq import AsqOutput
 from codesign.quant.asq_int import AsqIntStage
 
-ASQ3 = {
-    "quant": {"act_quant": "asq", "weight_quant": "post", "weight_bits": 3, "act_bits": 3},
-    "train": {"float_epochs": 6, "qat_epochs": 4},
-}
 NAMES = ["fc0", "fc1", "fc2"]
 
 
 @pytest.fixture(scope="module")
-def asq_build(tmp_path_factory):
-    import os
-
-    root = tmp_path_factory.mktemp("asq_build")
-    old = os.environ.get("CODESIGN_BUILD_DIR")
-    os.environ["CODESIGN_BUILD_DIR"] = str(root)
-    try:
-        flow.train("digits_mlp", ASQ3)
-        flow.export("digits_mlp")
-        rep = flow.golden("digits_mlp")
-        yield {"root": root / "digits_mlp", "golden": rep}
-    finally:
-        if old is None:
-            os.environ.pop("CODESIGN_BUILD_DIR", None)
-        else:
-            os.environ["CODESIGN_BUILD_DIR"] = old
+def asq_build():
+    root = trained_asq()
+    return {"root": root, "golden": json.loads((root / "reports" / "golden.json").read_text())}
 
 
 def pytorch_tensors(root) -> dict[str, np.ndarray]:
