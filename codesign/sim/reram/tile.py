@@ -8,7 +8,8 @@ differential column current is I = sum_i V_i (G+_ij - G-_ij).
 Read noise is drawn fresh for every read without sampling one value per device per read:
 for independent Gaussian device noise the column error is Gaussian with variance
 sum_i V_i^2 (s+_ij^2 + s-_ij^2), i.e. one extra matrix product (exact in distribution).
-The normals come from `NormalPool` (Box-Muller on 24-bit uniforms, see there).
+The normals come from `NormalPool` (Box-Muller on 24-bit uniforms, see there). Large noisy
+reads run the signal product on a worker thread next to the noise (`PARALLEL_MIN_BATCH`).
 
 Precision of that variance product: float32 (exact products of integer codes, float32 sums).
 Opt-in speed path (CODESIGN_RERAM_BF16=1 before import): reads through an ADC of at least
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -39,6 +41,11 @@ _EXACT_F32 = 2**24  # integers below this add exactly in float32
 # reads of at least this many input vectors through an ADC compute the read-noise variance in
 # bfloat16 (when the CPU does bf16 natively); None switches the bf16 path off
 BF16_MIN_BATCH: int | None = 128
+# noisy reads of at least this many input vectors through an ADC compute the signal product on
+# a worker thread while the calling thread computes the read noise, both with one BLAS thread
+# (the same operations as one thread, so the same result; OpenBLAS's own two threads gain less
+# on this shape). None, or CODESIGN_RERAM_SERIAL=1, keeps every read on the calling thread.
+PARALLEL_MIN_BATCH: int | None = None if os.environ.get("CODESIGN_RERAM_SERIAL") else 64
 # 0-d float32 arrays: numpy's fastest form of a scalar operand
 _U24 = np.array(2.0**-24, dtype=np.float32)
 _TWO_PI_U24 = np.array(2.0 * math.pi * 2.0**-24, dtype=np.float32)
@@ -74,6 +81,25 @@ def _clip(a: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
     else:
         np.minimum(a, hi, out=a)
         np.maximum(a, lo, out=a)
+
+
+_parallel_state: tuple[int, ThreadPoolExecutor, object] | None = None
+
+
+def _parallel() -> tuple[ThreadPoolExecutor, object] | None:
+    """(worker, numpy's BLAS thread controller or None) for this process (a forked child makes
+    its own worker), or None on one CPU."""
+    global _parallel_state
+    if (os.cpu_count() or 1) < 2:
+        return None
+    pid = os.getpid()
+    if _parallel_state is None or _parallel_state[0] != pid:
+        from threadpoolctl import ThreadpoolController  # installed with scikit-learn
+
+        blas = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+        worker = ThreadPoolExecutor(1, thread_name_prefix="reram-signal")
+        _parallel_state = (pid, worker, blas[0] if len(blas) == 1 else None)
+    return _parallel_state[1], _parallel_state[2]
 
 
 class NormalPool:
@@ -290,14 +316,29 @@ class Tile:
     def _read(self, x: np.ndarray) -> np.ndarray:
         """Column outputs in ADC steps before rounding, read noise included, for codes x of
         shape (batch, rows) (weights and variances are pre-scaled to ADC steps)."""
-        y = np.dot(x, self._w_adc)
-        x2 = x * x
         self.n_reads += x.shape[0]
         if self.var is None:
-            self._e_units += float(np.dot(x2, self._gsum).sum(dtype=np.float64))
-            return y
-        s = self._noise_std(x2)
-        np.multiply(s, self.pool.take(s.shape), out=s)
+            self._e_units += float(np.dot(x * x, self._gsum).sum(dtype=np.float64))
+            return np.dot(x, self._w_adc)
+        par = PARALLEL_MIN_BATCH
+        two = _parallel() if par is not None and x.shape[0] >= par else None
+        if two is None:
+            y = np.dot(x, self._w_adc)
+            s = self._noise_std(x * x)
+            np.multiply(s, self.pool.take(s.shape), out=s)
+        else:  # numpy's BLAS releases the GIL: signal and noise products run at once
+            worker, blas = two
+            threads = blas.get_num_threads() if blas is not None else 1
+            if threads != 1:
+                blas.set_num_threads(1)
+            try:
+                job = worker.submit(np.dot, x, self._w_adc)
+                s = self._noise_std(x * x)
+                np.multiply(s, self.pool.take(s.shape), out=s)
+                y = job.result()
+            finally:
+                if threads != 1:
+                    blas.set_num_threads(threads)
         np.add(y, s, out=y)
         return y
 
@@ -325,8 +366,13 @@ class Tile:
         if self._var_bf16 is not None and bf16_min is not None and x2.shape[0] >= bf16_min:
             # bfloat16 product, float32 accumulation (module docstring: error < 2^-8)
             self._e_units += float(np.dot(x2, self._gsum).sum(dtype=np.float64))
-            zb = torch.mm(torch.from_numpy(x2).to(torch.bfloat16), self._var_bf16)
-            s = zb.to(torch.float32).numpy()
+            threads = torch.get_num_threads()  # torch's OpenMP pool spinning next to numpy's
+            torch.set_num_threads(1)  # BLAS threads costs up to 10x
+            try:
+                zb = torch.mm(torch.from_numpy(x2).to(torch.bfloat16), self._var_bf16)
+                s = zb.to(torch.float32).numpy()
+            finally:
+                torch.set_num_threads(threads)
         else:  # variance and row conductance in one float32 product
             z = np.dot(x2, self._aug_adc)
             self._e_units += float(z[:, -1].sum(dtype=np.float64))

@@ -147,3 +147,23 @@ def test_ideal_adc_path_without_noise_is_exact_on_every_batch():
     expect = codes @ digits
     assert np.array_equal(tile.mvm(codes), expect)
     assert np.array_equal(tile.mvm(codes[:1]), expect[:1])
+
+
+@pytest.mark.parametrize("with_noise", [True, False])
+def test_two_thread_read_equals_the_one_thread_read(monkeypatch, with_noise):
+    """The worker-thread signal product is the same computation: identical outputs, energy and
+    read counts for the same seed, and the same random stream afterwards."""
+    rng = np.random.default_rng(21)
+    w = rng.uniform(-1, 1, (256, 200))
+    x = rng.uniform(-1, 1, (300, 256))
+    cfg = _bench_cfg(read_noise=1.0 if with_noise else 0.0)
+
+    def run(par):
+        monkeypatch.setattr(tile_mod, "PARALLEL_MIN_BATCH", par)
+        ft = FloatTile(w, cfg, seed=3)
+        out = np.concatenate([ft(x), ft(x[:5]), ft(x)])
+        return out, ft.tile.e_array_j, ft.tile.n_reads
+
+    serial, parallel = run(None), run(1)
+    assert np.array_equal(serial[0], parallel[0])
+    assert serial[1:] == parallel[1:]
