@@ -96,10 +96,12 @@ def test_fpga_constants_are_derived_or_say_why_they_are_assumed():
     techs = load_all()
     f, a = techs["fpga_xc7"], techs["asic45"]
     # DSP MAC: Kuon & Rose's ~12x FPGA/ASIC dynamic-power gap x Horowitz 8-bit mult + 32-bit add
-    assert f.si("dsp_op") == pytest.approx(12 * (a.si("mult8") + a.si("add32")))
+    assert f.si("dsp_op") == pytest.approx(12 * (a.si("mult8") + a.si("add32")), rel=1e-9)
     assert not f.actions["dsp_op"].assumed and "Kuon & Rose" in f.actions["dsp_op"].source
-    # BRAM read: the Horowitz 8 KB SRAM read, kept marked as an assumed proxy
-    assert f.si("bram_read") == pytest.approx(a.si("sram_8KB_read64"))
+    # BRAM read: VTR 40 nm 32 Kb block RAM, 9.0e-12 J per clock toggle x density 2 / 2
+    assert f.si("bram_read") == pytest.approx(9.0e-12 * 2 / 2, rel=1e-9)
+    bram = f.actions["bram_read"]
+    assert not bram.assumed and "k6_frac_N10_mem32K_40nm" in bram.source
     for name, c in f.actions.items():
         if c.assumed:
             assert c.source.startswith("assumed"), name
