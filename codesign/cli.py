@@ -31,7 +31,7 @@ EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
         "codesign.verify.simulate:main",
     ),
     "asq": (
-        "ASQ stage RTL (cs_asq, cs_requant_dyn) vs the golden model (reports/asq_rtl.json)",
+        "ASQ stage RTL (cs_asq, cs_requant DYN=1) vs the golden model (reports/asq_rtl.json)",
         "codesign.verify.asq_sim:main",
     ),
     "synth": (

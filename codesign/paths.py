@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -15,6 +17,21 @@ FLOWS_DIR = REPO_ROOT / "flows"
 
 def build_root() -> Path:
     return Path(os.environ.get("CODESIGN_BUILD_DIR", "build"))
+
+
+@contextmanager
+def using_build_root(root: Path) -> Iterator[Path]:
+    """Run the flow functions against another build root inside the block (CODESIGN_BUILD_DIR
+    is process-global, so callers that run in threads must serialise around this)."""
+    old = os.environ.get("CODESIGN_BUILD_DIR")
+    os.environ["CODESIGN_BUILD_DIR"] = str(root)
+    try:
+        yield root
+    finally:
+        if old is None:
+            os.environ.pop("CODESIGN_BUILD_DIR", None)
+        else:
+            os.environ["CODESIGN_BUILD_DIR"] = old
 
 
 def model_dir(model: str) -> Path:

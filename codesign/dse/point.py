@@ -17,9 +17,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from codesign import paths
 from codesign.atomic import write_json, write_with
 from codesign.dse.stages import (
     DERIVED,
+    METRICS,
     PointContext,
     metric_source,
     missing_module,
@@ -53,19 +55,12 @@ def run_point(
     started, finished, seconds}; also written to <point_dir>/point.json.
     """
     with _LOCK:
-        old = os.environ.get("CODESIGN_BUILD_DIR")
         root = Path(point_dir).resolve()
         if root.exists():
             shutil.rmtree(root)  # leftovers of an interrupted attempt
         root.mkdir(parents=True)
-        os.environ["CODESIGN_BUILD_DIR"] = str(root)
-        try:
+        with paths.using_build_root(root):
             return _run(model, params, root, metrics, pid)
-        finally:
-            if old is None:
-                os.environ.pop("CODESIGN_BUILD_DIR", None)
-            else:
-                os.environ["CODESIGN_BUILD_DIR"] = old
 
 
 def _run(model: str, params: dict, root: Path, metrics: list[str], pid: str) -> dict:
@@ -82,7 +77,7 @@ def _run(model: str, params: dict, root: Path, metrics: list[str], pid: str) -> 
     stages: dict[str, dict] = {}
     errors: list[str] = []
     state: dict[str, str] = {}
-    for stage in plan(metrics, substrate):
+    for stage in plan(metrics, substrate, model):
         blocked = [r for r in stage.requires if state.get(r) != "ok"]
         if blocked:
             b = blocked[0]  # name the stage at the root of the chain, not the one in between
@@ -127,6 +122,14 @@ def _run(model: str, params: dict, root: Path, metrics: list[str], pid: str) -> 
             measured[m] = measured[src]
         else:
             unavailable[m] = unavailable.get(src, f"{src} not measured")
+    for m in metrics:  # asked for, yet no stage of this model's pipeline measured it
+        if m not in measured and m not in unavailable:
+            st = METRICS.get(m)
+            unavailable[m] = (
+                f"stage {st} does not measure {m} for {model}"
+                if st in state
+                else f"{model} has no stage {st}"
+            )
     out = {m: measured[m] for m in metrics if m in measured and m not in unavailable}
     for m, v in measured.items():  # everything a stage measured is kept, asked for or not
         out.setdefault(m, v)

@@ -1,5 +1,6 @@
 """Hardware form of an ASQ stage (hw/rtl/cs_asq.v) and of its consumer's dynamic requantiser
-(hw/rtl/cs_requant_dyn.v): widths derived from the integer tables, $readmemh files, parameters.
+(hw/rtl/cs_requant.v with DYN = 1): widths derived from the integer tables, $readmemh files,
+parameters.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def asq_unit(
 
 
 def dyn_requant_params(layer: DenseLayer) -> dict[str, int]:
-    """cs_requant_dyn parameters for a `dyn_in` layer (per-channel mult/shift come per beat)."""
+    """cs_requant parameters (DYN = 1) for a `dyn_in` layer (per-channel mult/shift per beat)."""
     if not layer.dyn_in:
         raise CodesignError(f"layer '{layer.name}' has no dynamic input scale")
     qmax = layer.in_q.hi
@@ -156,6 +157,7 @@ def dyn_requant_params(layer: DenseLayer) -> dict[str, int]:
     g_max = int(layer.attrs.get("dyn_max", 1))
     rq = layer.requant
     return {
+        "DYN": 1,
         "ACC_W": _bits_signed(raw),
         "G_W": max(1, g_max.bit_length()),
         "DYN_W": layer.acc_bits,

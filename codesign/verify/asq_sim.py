@@ -1,4 +1,4 @@
-"""ASQ hardware vs the golden model: cs_asq and cs_requant_dyn under Verilator (cocotb benches
+"""ASQ hardware vs the golden model: cs_asq and cs_requant (DYN = 1) under Verilator (cocotb benches
 hw/tb/tb_asq.py, hw/tb/tb_requant_dyn.py), compared tensor by tensor with codesign.ir.compare.
 
 The stage is checked on "<layer>.h" (adapter hidden codes), "<layer>.g" (adapter output) and
@@ -24,7 +24,7 @@ from codesign.rtl.toolenv import HW_RTL
 from codesign.verify.runner import run_bench
 
 ASQ_SOURCES = ("cs_requant_core.v", "cs_asq.v")
-DYN_SOURCES = ("cs_requant_core.v", "cs_requant_dyn.v")
+DYN_SOURCES = ("cs_requant_core.v", "cs_requant.v")
 PASSES = ("latency", "stream", "stall")
 
 
@@ -140,7 +140,7 @@ def simulate_requant_dyn(
     out_dir: str | Path,
     seed: int = 1,
 ) -> dict:
-    """cs_requant_dyn on the layer's raw dot products W @ x with the samples' g; vs `expected`."""
+    """cs_requant (DYN = 1) on the layer's raw dot products W @ x, the samples' g; vs `expected`."""
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     params = dyn_requant_params(layer)
@@ -160,7 +160,7 @@ def simulate_requant_dyn(
     cfg = {"inputs": str(out_dir / "dyn_in.npz"), "out_npz": str(cap_path), **params}
     res = run_bench(
         [HW_RTL / s for s in DYN_SOURCES],
-        "cs_requant_dyn",
+        "cs_requant",
         "tb_requant_dyn",
         out_dir / "build",
         parameters=params,
@@ -168,7 +168,7 @@ def simulate_requant_dyn(
         seed=seed,
     )
     if res["failed"] or not cap_path.is_file():
-        raise CodesignError(f"cs_requant_dyn bench failed for '{layer.name}'; see {res['log']}")
+        raise CodesignError(f"cs_requant (DYN=1) bench failed for '{layer.name}'; see {res['log']}")
     with np.load(cap_path) as d:
         q = d["q"].reshape(n, m)
     rep = compare_layers({layer.name: expected[:n]}, {layer.name: q}, None, "golden", "rtl")
@@ -222,7 +222,7 @@ def simulate_graph_stages(
 
 def main(argv: list[str]) -> int:
     """`codesign asq <model>`: every ASQ stage (cs_asq) and dynamic requantiser
-    (cs_requant_dyn) of the exported model under Verilator vs its golden tensors."""
+    (cs_requant, DYN = 1) of the exported model under Verilator vs its golden tensors."""
     import argparse
     import sys
 
@@ -254,7 +254,7 @@ def main(argv: list[str]) -> int:
     write_report({"model": a.model, **rep}, out)
     for u in rep["units"]:
         cyc = f", {u['cycles_per_vector']:.0f} cycles/vector" if "cycles_per_vector" in u else ""
-        kind = "cs_asq" if "cycles_per_vector" in u else "cs_requant_dyn"
+        kind = "cs_asq" if "cycles_per_vector" in u else "cs_requant DYN=1"
         print(f"{u['layer']} {kind}: {u['samples']} samples, {u['summary']}{cyc}")
     print(f"-> {out}")
     return 0 if rep["mismatches"] == 0 else 1

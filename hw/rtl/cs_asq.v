@@ -8,7 +8,7 @@
 //   q[c] = clamp(round(u[c] * 2**K / g), 0, 2**BITS - 1)
 // (round = half to even) and streams out the codes q, LANES per beat, with the sample's g in
 // the top G bits of every beat: out_data = {g, q[LANES-1], ..., q[0]} -- the input format of a
-// dynamic-scale consumer (cs_mvu with G_W = G, or cs_requant_dyn).
+// dynamic-scale consumer (cs_mvu with G_W = G, or cs_requant with DYN = 1).
 // The division is a restoring divider per lane: t = floor(2N / D) in BITS + 1 steps with
 // N = u << max(K, 0), D = g << max(-K, 0); q = (t >> 1) + (t odd & (remainder != 0 | floor odd)),
 // and 2N >= D << (BITS + 1) saturates to 2**BITS - 1.

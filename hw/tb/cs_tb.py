@@ -106,6 +106,12 @@ async def run_streams(
     in_cycles = []
     last_vals = [None] * len(handles)
     timeout = False
+    # drive the bench's own signals for one cycle first: Icarus applies a write made in a
+    # falling-edge callback only after that step's ReadOnly phase, so the very first sample of
+    # a never-driven ready would read 'Z'
+    in_valid.value = 0
+    sink.ready.value = 0
+    await fe
     while len(sink.beats) < expected_out_beats:
         await fe
         if cur is None and nxt < len(beats):

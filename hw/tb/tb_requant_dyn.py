@@ -1,5 +1,6 @@
-"""cs_requant_dyn: (acc, g, bias, mult, shift) beats with random gaps and back-pressure; every
-output recorded for the golden comparison on the Python side (codesign.verify.asq_sim)."""
+"""cs_requant with DYN = 1: (acc, g, bias, mult, shift) beats with random gaps and
+back-pressure; every output recorded for the golden comparison on the Python side
+(codesign.verify.asq_sim)."""
 
 from __future__ import annotations
 

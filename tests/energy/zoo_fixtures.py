@@ -1,8 +1,9 @@
 """Small hand-built stand-ins for each zoo model kind, written like the real flows write them.
 
-dense (digits_mlp): the 6-4-3 MLP of test_energy_cli; snn dense with delays (delay_snn) and
-snn hdconv (hd_snn): snn_testgraphs-style graphs; CoDeNet (codenet_tiny): a 2-channel
-stem -> offset -> square-deformable depthwise -> head graph on 4x4 pixels. Golden tensors come
+dense (digits_mlp): the 6-4-3 MLP of test_energy_cli; snn dense with delays (delay_snn): a
+snn_testgraphs-style graph; snn hdconv (hd_snn): tests/snn/snn_testgraphs.py random_hd_graph
+with 2 delay taps; CoDeNet (codenet_tiny): a 2-channel stem -> offset -> square-deformable
+depthwise -> head graph on 4x4 pixels. Golden tensors come
 from the real golden executors; the simulator reports (RTL cycles, Yosys resources) are fixed
 numbers shaped like the real ones.
 """
@@ -10,12 +11,19 @@ numbers shaped like the real ones.
 from __future__ import annotations
 
 import json
+import sys
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 
 from codesign import paths
 from codesign.atomic import write_json
 from codesign.snn.graph import SnnGraph, SnnLayer
+
+# the SNN test graphs live in tests/snn (pytest puts only this folder on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "snn"))
+from snn_testgraphs import random_hd_graph, random_spikes  # noqa: E402
 
 
 def snn_dense_graph(seed: int = 0, steps: int = 12) -> SnnGraph:
@@ -42,27 +50,10 @@ def snn_dense_graph(seed: int = 0, steps: int = 12) -> SnnGraph:
     return SnnGraph("snn_dense", steps, (sizes[0],), layers, "membrane_sum")
 
 
-def snn_hd_graph(seed: int = 0, steps: int = 6, size: int = 4) -> SnnGraph:
-    rng = np.random.default_rng(seed)
-    w = rng.integers(-10, 40, size=(2, 2, 2, 3, 3))
-    w[0, 0, 1] = 0  # some zero rows
-    lay = SnnLayer(
-        name="hd0",
-        kind="hdconv",
-        weight=w,
-        delay=None,
-        threshold=np.array([50, 60]),
-        leak_shift=1,
-        spiking=True,
-        scale=np.full(2, 1 / 64),
-        bias=np.array([1, -2]),
-    )
-    return SnnGraph("snn_hd", steps, (2, size, size), [lay], "spike_count")
-
-
-def spikes(graph: SnnGraph, n: int, p: float = 0.3, seed: int = 1) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return (rng.random((n, graph.steps, *graph.input_shape)) < p).astype(np.int64)
+snn_hd_graph = partial(
+    random_hd_graph, steps=6, size=4, delays=2, threshold=(50, 60), zero_tap=True, name="snn_hd"
+)
+spikes = partial(random_spikes, dtype=np.int64)
 
 
 def codenet_graph(c: int = 2, hw: int = 4):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from adalog_trained import trained_adalog
 from hwtest_util import CACHE
+from trained_variants import trained_adalog
 
 from codesign.ir.compare import compare_layers
 from codesign.ir.lower import load_int_graph

@@ -1,13 +1,13 @@
 """The generated model top with ASQ stages (cs_mvu -> cs_asq -> cs_mvu with dynamic scale)
 against the golden model, a planted fault in its adapter table, cs_mvu's dynamic scale at the
-accumulator bound, the stand-alone cs_requant_dyn, and the generator's refusals."""
+accumulator bound, the stand-alone cs_requant (DYN = 1), and the generator's refusals."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from asq_trained import trained_asq
 from hwtest_util import CACHE, mvu_bench
+from trained_variants import trained_asq
 
 from codesign.errors import CodesignError
 from codesign.ir.golden import dense as golden_dense
@@ -68,7 +68,7 @@ def test_planted_fault_in_the_generated_adapter_table_is_named(trained):
 
 
 def test_standalone_dynamic_requantiser_equals_golden(trained):
-    """cs_requant_dyn on fc1: (W @ q) * g + bias with the golden codes and g, every sample."""
+    """cs_requant (DYN = 1) on fc1: (W @ q) * g + bias with the golden codes and g, every sample."""
     graph, gold, _ = trained
     rep = asq_sim.simulate_requant_dyn(
         graph.layers[1], gold["fc0"], gold["fc0.g"], gold["fc1.pre"], CACHE / "asq_fc1_dyn"

@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from asq_trained import trained_asq
 from hwtest_util import CACHE
+from trained_variants import trained_asq
 
 from codesign.ir.graph import Requant
 from codesign.ir.lower import load_int_graph
@@ -123,8 +123,8 @@ def test_lint_clean_with_model_parameters(trained):
     assert r["warnings"] == 0 and r["errors"] == 0, r["log"]
     for lay in graph.layers[1:]:
         r = lint(
-            [HW_RTL / "cs_requant_core.v", HW_RTL / "cs_requant_dyn.v"],
-            "cs_requant_dyn",
+            [HW_RTL / "cs_requant_core.v", HW_RTL / "cs_requant.v"],
+            "cs_requant",
             dyn_requant_params(lay),
         )
         assert r["warnings"] == 0 and r["errors"] == 0, r["log"]

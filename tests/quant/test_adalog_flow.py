@@ -10,8 +10,8 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from adalog_trained import trained_adalog
 from qonnx.custom_op.registry import getCustomOp
+from trained_variants import trained_adalog
 
 from codesign.errors import CodesignError
 from codesign.ir.compare import compare_layers
@@ -133,6 +133,10 @@ def test_generated_top_inserts_the_units_and_refuses_other_stages(model_dir, tmp
     lut = sum(int(v) << (i * 9) for i, v in enumerate(spec.lut))
     assert f".LUT({spec.r * 9}'h{lut:x})" in top
     assert man["layers"][1]["in_bits"] == spec.out_bits  # fc1 multiplies decoded values
-    g.layer("fc1").out_stage.kind = "asq"  # a stage the generated top cannot build
-    with pytest.raises(CodesignError, match="does not support asq on layer 'fc1'"):
+    stage = g.layer("fc1").out_stage
+    stage.kind = "asq"  # an ASQ unit needs a dynamic-scale consumer, which fc2 is not
+    with pytest.raises(CodesignError, match="layer 'fc1': ASQ stage without a dynamic-scale"):
         generate(g, fold, tmp_path / "rtl2")
+    stage.kind = "delta"  # a stage the generated top cannot build
+    with pytest.raises(CodesignError, match="does not support delta on layer 'fc1'"):
+        generate(g, fold, tmp_path / "rtl3")

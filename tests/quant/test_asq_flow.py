@@ -9,8 +9,8 @@ import json
 import numpy as np
 import onnx
 import pytest
-from asq_trained import trained_asq
 from onnx import helper
+from trained_variants import trained_asq
 
 from codesign import cli, flow, paths
 from codesign.errors import CodesignError

@@ -31,23 +31,37 @@ def random_dense_graph(seed: int = 0, steps: int = 20, sizes=(5, 7, 6, 3)) -> Sn
     return SnnGraph("random_dense", steps, (sizes[0],), layers, "membrane_sum")
 
 
-def random_hd_graph(seed: int = 0, steps: int = 8, size: int = 5) -> SnnGraph:
+def random_hd_graph(
+    seed: int = 0,
+    steps: int = 8,
+    size: int = 5,
+    delays: int = 3,
+    threshold=(60, 70),
+    zero_tap: bool = False,
+    name: str = "random_hd",
+) -> SnnGraph:
+    """One 2 -> 2 channel 3x3 hdconv layer with `delays` delay taps (zero_tap: out 0 ignores
+    input 0 at delay 1) on 2 x size x size inputs."""
     rng = np.random.default_rng(seed)
-    w = rng.integers(-10, 40, size=(2, 2, 3, 3, 3))
+    w = rng.integers(-10, 40, size=(2, 2, delays, 3, 3))
+    if zero_tap:
+        w[0, 0, 1] = 0
     lay = SnnLayer(
         name="hd0",
         kind="hdconv",
         weight=w,
         delay=None,
-        threshold=np.array([60, 70]),
+        threshold=np.array(threshold),
         leak_shift=1,
         spiking=True,
         scale=np.full(2, 1 / 64),
         bias=np.array([1, -2]),
     )
-    return SnnGraph("random_hd", steps, (2, size, size), [lay], "spike_count")
+    return SnnGraph(name, steps, (2, size, size), [lay], "spike_count")
 
 
-def random_spikes(graph: SnnGraph, n: int, p: float = 0.3, seed: int = 1) -> np.ndarray:
+def random_spikes(
+    graph: SnnGraph, n: int, p: float = 0.3, seed: int = 1, dtype=np.uint8
+) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return (rng.random((n, graph.steps, *graph.input_shape)) < p).astype(np.uint8)
+    return (rng.random((n, graph.steps, *graph.input_shape)) < p).astype(dtype)
