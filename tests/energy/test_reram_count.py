@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_energy_cli import two_layer_graph
-from zoo_fixtures import snn_dense_graph, spikes
+from zoo_fixtures import hand_input_spikes, hand_snn_graph, snn_dense_graph, spikes
 
 from codesign.energy import im2col, reram_count, zoo
 from codesign.energy.techfile import load_all
@@ -13,26 +13,13 @@ from codesign.ir import golden
 from codesign.sim.reram.config import CrossbarConfig
 from codesign.sim.reram.energy import energy_breakdown
 from codesign.sim.reram.mapping import map_graph
-from codesign.snn.graph import SnnLayer
 
 TECH = load_all()
 
 
 def hand_layer(steps=4):
-    lay = SnnLayer(
-        "fc0",
-        "dense",
-        np.array([[3, 0], [-2, 5]]),
-        np.array([[0, 0], [1, 0]]),
-        np.array([9, 9]),
-        1,
-        True,
-        np.ones(2),
-    )
-    s = np.zeros((1, steps, 2), np.int64)
-    s[0, 0, 0] = 1
-    s[0, 2, 1] = 1
-    return im2col.snn_layer(lay, s)
+    g = hand_snn_graph(steps)
+    return im2col.snn_layer(g.layers[0], hand_input_spikes(steps))
 
 
 def test_spike_driven_counts_by_hand():

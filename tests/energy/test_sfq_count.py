@@ -4,43 +4,25 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from zoo_fixtures import snn_dense_graph, snn_hd_graph, spikes
+from zoo_fixtures import hand_input_spikes, hand_snn_graph, snn_dense_graph, snn_hd_graph, spikes
 
 from codesign.codenet.graph import CLayer
 from codesign.energy import sfq_count, zoo
 from codesign.energy.techfile import load_all
-from codesign.snn.graph import SnnGraph, SnnLayer
 from codesign.snn.rtl import neuron_map, synapses
 
 TECH = load_all()
 PHI0 = 2.067833848e-15
 
 
-def hand_graph(steps=4):
-    lay = SnnLayer(
-        "fc0",
-        "dense",
-        np.array([[3, 0], [-2, 5]]),
-        np.array([[0, 0], [1, 0]]),
-        np.array([9, 9]),
-        1,
-        True,
-        np.ones(2),
-    )
-    return SnnGraph("hand", steps, (2,), [lay])
-
-
 def hand_tensors(steps=4):
-    s = np.zeros((1, steps, 2), np.int64)
-    s[0, 0, 0] = 1  # input 0 at t = 0
-    s[0, 2, 1] = 1  # input 1 at t = 2
     out = np.zeros((1, steps, 2), np.int64)
     out[0, 1, 0] = out[0, 3, 1] = 1  # two output spikes
-    return {"input": s, "fc0": out}
+    return {"input": hand_input_spikes(steps), "fc0": out}
 
 
 def test_spiking_switchings_by_hand():
-    c = sfq_count.snn_counts(hand_graph(), hand_tensors())
+    c = sfq_count.snn_counts(hand_snn_graph(), hand_tensors())
     (r,) = c["layers"]
     # input 0: synapses at delays 0 and 1 -> one DRO stage, a tap splitter at d = 0;
     # input 1: one synapse at delay 0 -> no DRO, no splitter.
@@ -63,13 +45,13 @@ def test_a_spike_whose_delay_ends_after_the_window_is_not_delivered():
     t = hand_tensors()
     t["input"][0, 0, 0] = 0
     t["input"][0, 3, 0] = 1  # input 0 at the last step: its delay-1 synapse never fires
-    (r,) = sfq_count.snn_counts(hand_graph(), t)["layers"]
+    (r,) = sfq_count.snn_counts(hand_snn_graph(), t)["layers"]
     assert r["switchings"]["delay_chain"] == 0
     assert r["synaptic_events"] == 2  # (0, d=0) and (1, d=0)
 
 
 def test_sfq_row_prices_the_counts_by_hand():
-    c = sfq_count.snn_counts(hand_graph(), hand_tensors())
+    c = sfq_count.snn_counts(hand_snn_graph(), hand_tensors())
     r = zoo.sfq_row(TECH["sfq"], c, "snn", 1)
     sw = 3 + 12 + 4 + 4
     dyn = sw * 100e-6 * PHI0

@@ -23,33 +23,42 @@ from codesign.snn.graph import SnnGraph, SnnLayer
 
 # the SNN test graphs live in tests/snn (pytest puts only this folder on sys.path)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "snn"))
-from snn_testgraphs import random_hd_graph, random_spikes  # noqa: E402
+from snn_testgraphs import random_dense_graph, random_hd_graph, random_spikes  # noqa: E402
 
 
-def snn_dense_graph(seed: int = 0, steps: int = 12) -> SnnGraph:
-    rng = np.random.default_rng(seed)
-    layers = []
-    sizes = (4, 5, 3)
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        last = i == len(sizes) - 2
-        w = rng.integers(-20, 60, size=(b, a))
-        w[rng.random((b, a)) < 0.2] = 0
-        layers.append(
-            SnnLayer(
-                name=f"fc{i}",
-                kind="dense",
-                weight=w,
-                delay=rng.integers(0, 4, size=(b, a)) * (w != 0),
-                threshold=np.zeros(b, np.int64) if last else rng.integers(30, 60, size=b),
-                leak_shift=1,
-                spiking=not last,
-                scale=np.full(b, 1 / 64),
-                bias=rng.integers(-3, 4, size=b),
-            )
-        )
-    return SnnGraph("snn_dense", steps, (sizes[0],), layers, "membrane_sum")
+def hand_snn_graph(steps: int = 4) -> SnnGraph:
+    """A 2 -> 2 spiking layer small enough to count by hand: w [[3, 0], [-2, 5]], one synapse
+    (1 <- 0) at delay 1, thresholds 9."""
+    lay = SnnLayer(
+        "fc0",
+        "dense",
+        np.array([[3, 0], [-2, 5]]),
+        np.array([[0, 0], [1, 0]]),
+        np.array([9, 9]),
+        1,
+        True,
+        np.ones(2),
+    )
+    return SnnGraph("hand", steps, (2,), [lay])
 
 
+def hand_input_spikes(steps: int = 4) -> np.ndarray:
+    """Input 0 spikes at t = 0, input 1 at t = 2 (one sample)."""
+    s = np.zeros((1, steps, 2), np.int64)
+    s[0, 0, 0] = 1
+    s[0, 2, 1] = 1
+    return s
+
+
+snn_dense_graph = partial(
+    random_dense_graph,
+    steps=12,
+    sizes=(4, 5, 3),
+    max_delay=3,
+    threshold=(30, 60),
+    alternate_leak=False,
+    name="snn_dense",
+)
 snn_hd_graph = partial(
     random_hd_graph, steps=6, size=4, delays=2, threshold=(50, 60), zero_tap=True, name="snn_hd"
 )

@@ -7,8 +7,17 @@ import numpy as np
 from codesign.snn.graph import SnnGraph, SnnLayer
 
 
-def random_dense_graph(seed: int = 0, steps: int = 20, sizes=(5, 7, 6, 3)) -> SnnGraph:
-    """A busy 3-layer delay network: positive-leaning weights, delays 0..5, a readout."""
+def random_dense_graph(
+    seed: int = 0,
+    steps: int = 20,
+    sizes=(5, 7, 6, 3),
+    max_delay: int = 5,
+    threshold=(40, 90),
+    alternate_leak: bool = True,
+    name: str = "random_dense",
+) -> SnnGraph:
+    """A busy delay network: positive-leaning weights, delays 0..max_delay, thresholds drawn
+    from [threshold), leak shift 1 (or 1, 2, 1, ... with alternate_leak), a readout."""
     rng = np.random.default_rng(seed)
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
@@ -20,15 +29,15 @@ def random_dense_graph(seed: int = 0, steps: int = 20, sizes=(5, 7, 6, 3)) -> Sn
                 name=f"fc{i}",
                 kind="dense",
                 weight=w,
-                delay=rng.integers(0, 6, size=(b, a)) * (w != 0),
-                threshold=np.zeros(b, np.int64) if last else rng.integers(40, 90, size=b),
-                leak_shift=1 + i % 2,
+                delay=rng.integers(0, max_delay + 1, size=(b, a)) * (w != 0),
+                threshold=np.zeros(b, np.int64) if last else rng.integers(*threshold, size=b),
+                leak_shift=1 + i % 2 if alternate_leak else 1,
                 spiking=not last,
                 scale=np.full(b, 1 / 64),
                 bias=rng.integers(-3, 4, size=b),
             )
         )
-    return SnnGraph("random_dense", steps, (sizes[0],), layers, "membrane_sum")
+    return SnnGraph(name, steps, (sizes[0],), layers, "membrane_sum")
 
 
 def random_hd_graph(
