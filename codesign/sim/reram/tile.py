@@ -94,7 +94,7 @@ def _parallel() -> tuple[ThreadPoolExecutor, object] | None:
         return None
     pid = os.getpid()
     if _parallel_state is None or _parallel_state[0] != pid:
-        from threadpoolctl import ThreadpoolController  # installed with scikit-learn
+        from threadpoolctl import ThreadpoolController
 
         blas = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
         worker = ThreadPoolExecutor(1, thread_name_prefix="reram-signal")
