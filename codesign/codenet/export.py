@@ -4,7 +4,7 @@ back as a CodenetGraph.
 Tensors are float containers holding integers (exact: every accumulator < 2**24). A 1x1 layer is
 a standard `Conv` (1x1, integer weights) + `codesign.CodenetRequant`; a deformable layer is one
 `codesign.DeformConv` with its requantisation inside. Graph-level facts (input format, classes,
-stride, space-to-depth block, weight bits per layer) are model metadata.
+stride, space-to-depth block, weight bits per layer, POST codebooks) are model metadata.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def to_graph(
                 lay.out_zp,
                 lay.bits,
                 lay.s_src,
+                codebook=lay.codebook,
             )
         )
     return CodenetGraph(name, tuple(input_shape), -8, I.ZP, layers, qm.classes, stride, block)
@@ -119,6 +120,9 @@ def write_onnx(g: CodenetGraph, path: str | Path) -> Path:
         "stride": g.stride,
         "block": g.block,
         "weight_bits": {lay.name: lay.weight_bits for lay in g.layers},
+        "weight_codebooks": {
+            lay.name: list(lay.codebook) for lay in g.layers if lay.codebook is not None
+        },
     }
     helper.set_model_props(model, {"codesign.codenet": json.dumps(meta)})
     with atomic_path(path) as tmp:
@@ -190,6 +194,7 @@ def load_graph(path: str | Path, name: str = "codenet_tiny") -> CodenetGraph:
             int(meta["weight_bits"][ln]),
             s_src,
             rule,
+            meta.get("weight_codebooks", {}).get(ln),
         )
         fmt[ln] = (lay.out_exp, lay.out_zp)
         layers.append(lay)

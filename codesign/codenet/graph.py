@@ -4,7 +4,9 @@ Tensors are NCHW int8 (stored int64). Each layer names its input (`src`) and, fo
 layer, the tensor holding its scale map (`s_src`, one channel; the layer clamps it to [-7, 8]).
 Real value of an output q: (q - out_zp) * 2**out_exp. Weights: pw (out, in), dw (C, 9) with
 taps row-major (ky, kx) in {-1, 0, 1}^2. scale / bias: CoDeNet 16-bit requantisation
-parameters (codenet/integer.py).
+parameters (codenet/integer.py). `weight_bits` is what one weight stores: the integer itself
+(uniform, |w| <= 2**(bits-1) - 1) or, with a `codebook` (POST), an index into the ascending list
+of integer levels the weights take (the levels themselves are what the accelerator multiplies).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class CLayer:
     weight_bits: int
     s_src: str | None = None
     rule: str = "codenet"
+    codebook: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -45,8 +48,19 @@ class CLayer:
             raise CodesignError(f"layer '{self.name}': depthwise weight must be (C, 9)")
         if self.kind == "dw" and not self.s_src:
             raise CodesignError(f"layer '{self.name}': deformable layer without a scale input")
-        qmax = 2 ** (self.weight_bits - 1) - 1
-        if np.abs(self.weight).max(initial=0) > qmax:
+        if self.codebook is not None:
+            self.codebook = tuple(int(v) for v in self.codebook)
+            if len(self.codebook) > 2**self.weight_bits:
+                raise CodesignError(
+                    f"layer '{self.name}': {len(self.codebook)} codebook levels do not fit "
+                    f"{self.weight_bits}-bit indices"
+                )
+            off = ~np.isin(self.weight, self.codebook)
+            if off.any():
+                raise CodesignError(
+                    f"layer '{self.name}': weight {int(self.weight[off][0])} is not in its codebook"
+                )
+        elif np.abs(self.weight).max(initial=0) > 2 ** (self.weight_bits - 1) - 1:
             raise CodesignError(f"layer '{self.name}': weight outside {self.weight_bits} bits")
         for what, v in (("scale", self.scale), ("bias", self.bias)):
             if (
@@ -94,3 +108,9 @@ class CodenetGraph:
     def macs(self) -> int:
         _, h, w = self.input_shape
         return sum(lay.macs_per_pixel() for lay in self.layers) * h * w
+
+    def weight_memory_bits(self) -> int:
+        """Stored weight bits: weights x weight_bits (POST: index bits; the few codebook levels
+        and the 16-bit scale/bias are not counted). The accelerator itself holds every weight in
+        its 8-bit container."""
+        return int(sum(lay.weight.size * lay.weight_bits for lay in self.layers))

@@ -27,6 +27,7 @@ ACT_W = 8
 ZP = -(2 ** (ACT_W - 1))  # -128, the activation zero point after a ReLU
 ACT_LO, ACT_HI = -(2 ** (ACT_W - 1)), 2 ** (ACT_W - 1) - 1
 PARAM_LO, PARAM_HI = -(2**15), 2**15 - 1  # 16-bit scale and bias
+W_BITS = 8  # signed weight container of the accelerator (the shipped HLS: 8-bit for 4-bit weights)
 S_LO, S_HI = -7, 8  # Hardtanh bounds of the deformable scale s
 S_FRAC = 3  # the scale layer's int8 output is s in 1/8 pixel (ours: 16-bit scale precision)
 RULES = ("codenet", "codenet_neg_half")

@@ -12,10 +12,14 @@ the accelerator's two units (1x1 conv, depthwise deformable 3x3):
     head  1x1 C -> K + 4: K class heatmaps, size (w, h), centre offset (x, y)  (CenterNet)
 
 `FloatCodeNet` trains in float (BN, bilinear offsets). `QuantCodeNet` is built from it with BN
-folded: W4 per-channel symmetric (stem W8), A8 with power-of-two scales and CoDeNet's integer
-requantisation. Its forward pass computes the integer model exactly (float64 integer chain) and
-passes gradients through the float path (straight-through), so QAT trains the model that the
-golden executor and the RTL run. `forward_int` is the "PyTorch integer mode".
+folded: W4 per-channel symmetric (stem and scale layers W8), A8 with power-of-two scales and
+CoDeNet's integer requantisation. The dw/pw/head weights can instead use POST (`weight_quant`
+"post" = base sqrt2, "post2" = base 2; codesign/quant/post.py): the integer weight is the
+codebook's fixed-point value (frac_bits = W_BITS - 2, so the level 1.0 = 64 fits the
+accelerator's signed 8-bit container) and the per-channel scale is alpha / 2**frac_bits, so the
+requantisation below is unchanged. Its forward pass computes the integer model exactly (float64
+integer chain) and passes gradients through the float path (straight-through), so QAT trains the
+model that the golden executor and the RTL run. `forward_int` is the "PyTorch integer mode".
 """
 
 from __future__ import annotations
@@ -28,9 +32,34 @@ from torch import nn
 from torch.nn import functional as F
 
 from codesign.codenet import integer as I
+from codesign.errors import CodesignError
 from codesign.layers.deform import SquareDeformConv2d, deform_dw, round_ste
 
 BLOCK = 4  # space-to-depth block = output stride
+WEIGHT_QUANTS = ("uniform", "post2", "post")  # quant.weight_quant of the dw/pw/head layers
+
+
+def post_frac_bits(bits: int, weight_quant: str) -> int:
+    """Fractional bits of a POST codebook held in the accelerator's signed W_BITS-bit container.
+
+    The level 1.0 is the integer 2**frac_bits, which must fit (<= 2**(W_BITS-1) - 1), so
+    frac_bits = W_BITS - 2 = 6 (the finest grid that fits); POST's 2**bits - 1 levels (smallest
+    magnitude dropped so indices fit `bits` bits) must stay distinct integers on that grid. They
+    do up to 4 bits for base 2 and sqrt2; wider POST is rejected here.
+    """
+    from codesign.quant.post import SQRT2, post_codebook
+
+    base = 2.0 if weight_quant == "post2" else SQRT2
+    f = I.W_BITS - 2
+    want = 2**bits - 1
+    got = len(post_codebook(bits, base, f, keep_smallest=False))
+    if got != want:
+        raise CodesignError(
+            f"quant.weight_bits={bits} with quant.weight_quant={weight_quant}: only {got} of the "
+            f"{want} POST levels stay distinct as signed {I.W_BITS}-bit integers (frac_bits {f}) "
+            f"in codenet_accel's weight container; use quant.weight_bits <= 4 for POST"
+        )
+    return f
 
 
 class FloatCodeNet(nn.Module):
@@ -74,36 +103,66 @@ class QLayer(nn.Module):
 
     weight: (out, in) for pw, (C, 9) for dw (taps row-major, see layers/deform.py TAPS).
     in/out formats: exponent e and zero point zp (-128 after a ReLU, else 0).
+    quant: "uniform" (scale max|W| / qmax) or POST ("post", "post2": `wq`, learnable alpha).
     """
 
-    def __init__(self, name, kind, weight, bias, relu, bits, src, s_src=None):
+    def __init__(self, name, kind, weight, bias, relu, bits, src, s_src=None, quant="uniform"):
         super().__init__()
         self.name, self.kind, self.relu, self.bits = name, kind, relu, bits
-        self.src, self.s_src = src, s_src
+        self.src, self.s_src, self.quant = src, s_src, quant
         self.weight = nn.Parameter(weight.detach().clone().float())
         self.bias = nn.Parameter(bias.detach().clone().float())
         self.in_exp = self.out_exp = 0
         self.in_zp = self.out_zp = 0
+        self.wq = None
+        if quant not in WEIGHT_QUANTS:
+            raise CodesignError(
+                f"layer '{name}': quant.weight_quant '{quant}' not one of "
+                f"{', '.join(WEIGHT_QUANTS)}"
+            )
+        if quant != "uniform":
+            from codesign.quant.linear import make_weight_quant
+
+            f = post_frac_bits(bits, quant)
+            self.wq = make_weight_quant(quant, self.weight.shape[0], bits, frac_bits=f)
+            self.wq.init_from(self.weight)
 
     @property
     def qmax(self) -> int:
         return 2 ** (self.bits - 1) - 1
 
+    @property
+    def codebook(self) -> list[int] | None:
+        """POST: the integer levels a weight may take (its `bits`-bit index selects one)."""
+        return None if self.wq is None else [int(v) for v in self.wq.codebook]
+
     def weight_scale(self) -> torch.Tensor:
+        """Real value of one integer weight step, per output channel (float64)."""
+        if self.wq is not None:
+            return self.wq.scale().detach().double().view(-1) / 2.0**self.wq.frac_bits
         return self.weight.detach().abs().amax(dim=1).clamp_min(1e-8).double() / self.qmax
+
+    def int_weight(self) -> torch.Tensor:
+        """Integer weights (float64 holding integers): codebook values for POST."""
+        if self.wq is not None:
+            return self.wq.codebook[self.wq.indices(self.weight)].double()
+        sw = self.weight_scale()
+        return torch.clamp(
+            torch.round(self.weight.detach().double() / sw[:, None]), -self.qmax, self.qmax
+        )
 
     def int_params(self) -> dict:
         """Integer weights and CoDeNet 16-bit scale / bias, as exported and run by hardware."""
         sw = self.weight_scale()
-        w_int = torch.clamp(
-            torch.round(self.weight.detach().double() / sw[:, None]), -self.qmax, self.qmax
-        )
+        w_int = self.int_weight()
         mult = (sw * 2.0 ** (self.in_exp - self.out_exp)).numpy()
         bias_real = (self.bias.detach().double() / 2.0**self.out_exp).numpy()
         scale, bias = I.params_from_real(mult, bias_real, w_int.sum(1).numpy(), self.in_zp)
         return {"weight": w_int.numpy().astype(np.int64), "scale": scale, "bias": bias}
 
     def fake_weight(self) -> torch.Tensor:
+        if self.wq is not None:
+            return self.wq(self.weight)  # alpha * level, straight-through (alpha learns)
         sw = self.weight_scale().float()[:, None]
         u = torch.clamp(self.weight / sw, -self.qmax, self.qmax)
         return sw * (u + (torch.round(u) - u).detach())
@@ -148,7 +207,12 @@ class QuantCodeNet(nn.Module):
         self.head_exp = head_exp
 
     @classmethod
-    def from_float(cls, fm: FloatCodeNet, bits_first: int = 8, bits: int = 4) -> QuantCodeNet:
+    def from_float(
+        cls, fm: FloatCodeNet, bits_first: int = 8, bits: int = 4, weight_quant: str = "uniform"
+    ) -> QuantCodeNet:
+        """BN-folded integer layers; stem and scale layers uniform `bits_first`, the dw/pw/head
+        layers `weight_quant` at `bits`."""
+        q = weight_quant
         fm = fm.eval()
         with torch.no_grad():
             layers = [
@@ -168,12 +232,21 @@ class QuantCodeNet(nn.Module):
                 ow, ob = dw.offset.weight[:, :, 0, 0], dw.offset.bias
                 layers.append(QLayer(f"off{i}", "pw", ow, ob, False, bits_first, prev))  # 8-bit
                 w, b = _fold(dw.weight.reshape(-1, 9), None, dbn)
-                layers.append(QLayer(f"dw{i}", "dw", w, b, False, bits, prev, f"off{i}"))
+                layers.append(QLayer(f"dw{i}", "dw", w, b, False, bits, prev, f"off{i}", q))
                 w, b = _fold(pw.weight[:, :, 0, 0], None, pbn)
-                layers.append(QLayer(f"pw{i}", "pw", w, b, True, bits, f"dw{i}"))
+                layers.append(QLayer(f"pw{i}", "pw", w, b, True, bits, f"dw{i}", quant=q))
                 prev = f"pw{i}"
             layers.append(
-                QLayer("head", "pw", fm.head.weight[:, :, 0, 0], fm.head.bias, False, bits, prev)
+                QLayer(
+                    "head",
+                    "pw",
+                    fm.head.weight[:, :, 0, 0],
+                    fm.head.bias,
+                    False,
+                    bits,
+                    prev,
+                    quant=q,
+                )
             )
         return cls(layers, fm.classes, head_exp=-4)
 

@@ -17,13 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from codesign.atomic import atomic_dir
+from codesign.codenet import integer as I
 from codesign.codenet import perf
 from codesign.codenet.graph import CodenetGraph
 from codesign.errors import CodesignError
 
 SOURCES = ("codenet_accel.v", "codenet_pw.v", "codenet_dw.v", "cs_requant_codenet.v")
 HW_RTL = Path(__file__).resolve().parents[2] / "hw" / "rtl"
-WB = 8  # weight container bits (CoDeNet's HLS uses 8-bit containers for 4-bit weights)
+WB = I.W_BITS  # weight container bits (CoDeNet's HLS uses 8-bit containers for 4-bit weights)
 
 
 def _hex(v: int) -> str:
@@ -53,8 +54,14 @@ def program(graph: CodenetGraph, hw: dict) -> list[dict]:
     """The host's per-layer writes and configuration for codenet_accel."""
     pa, pe, cmax = hw["PA"], hw["PE"], hw["CMAX"]
     prog = []
+    lo, hi = -(2 ** (WB - 1)), 2 ** (WB - 1) - 1
     for lay in graph.layers:
         cout = lay.out_channels
+        if lay.weight.size and (lay.weight.min() < lo or lay.weight.max() > hi):
+            raise CodesignError(
+                f"layer '{lay.name}': integer weights {lay.weight.min()}..{lay.weight.max()} do "
+                f"not fit the accelerator's signed {WB}-bit weight container"
+            )
         ng = math.ceil(cout / pe)
         params = []
         for g in range(ng):

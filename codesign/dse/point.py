@@ -21,6 +21,7 @@ from codesign import paths
 from codesign.atomic import write_json, write_with
 from codesign.dse.stages import (
     DERIVED,
+    METRICS,
     PointContext,
     metric_source,
     missing_module,
@@ -76,7 +77,7 @@ def _run(model: str, params: dict, root: Path, metrics: list[str], pid: str) -> 
     stages: dict[str, dict] = {}
     errors: list[str] = []
     state: dict[str, str] = {}
-    for stage in plan(metrics, substrate):
+    for stage in plan(metrics, substrate, model):
         blocked = [r for r in stage.requires if state.get(r) != "ok"]
         if blocked:
             b = blocked[0]  # name the stage at the root of the chain, not the one in between
@@ -121,6 +122,14 @@ def _run(model: str, params: dict, root: Path, metrics: list[str], pid: str) -> 
             measured[m] = measured[src]
         else:
             unavailable[m] = unavailable.get(src, f"{src} not measured")
+    for m in metrics:  # asked for, yet no stage of this model's pipeline measured it
+        if m not in measured and m not in unavailable:
+            st = METRICS.get(m)
+            unavailable[m] = (
+                f"stage {st} does not measure {m} for {model}"
+                if st in state
+                else f"{model} has no stage {st}"
+            )
     out = {m: measured[m] for m in metrics if m in measured and m not in unavailable}
     for m, v in measured.items():  # everything a stage measured is kept, asked for or not
         out.setdefault(m, v)

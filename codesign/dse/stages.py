@@ -4,7 +4,9 @@ Each stage reads the previous stages' artefacts under the point's build folder (
 CODESIGN_BUILD_DIR while the point runs) and returns metrics read from the JSON reports the flow
 writes. A stage whose backend module cannot be imported is *unavailable*: its metrics are
 recorded as unavailable with the reason, never as a number. New backends plug in by adding one
-Stage to STAGES and their metrics to METRICS.
+Stage to STAGES and their metrics to METRICS. A zoo model with its own hardware path (codenet_tiny)
+gives its own pipeline through `sweep_stages()` in its zoo module: the same stage names and
+metrics, its own code, order and requirements (stages_for).
 """
 
 from __future__ import annotations
@@ -267,16 +269,30 @@ def metric_stage(metric: str, substrate: str) -> str | None:
     return None if src is None else METRICS[src]
 
 
-def plan(metrics: list[str], substrate: str) -> list[Stage]:
-    """The stages needed for `metrics`, with their requirements, in pipeline order."""
+def stages_for(model: str | None) -> list[Stage]:
+    """The pipeline of `model`: its zoo module's `sweep_stages()` if it has one, else STAGES."""
+    if model is not None:
+        from codesign.models import zoo
+
+        own = getattr(zoo.module(model), "sweep_stages", None)
+        if own is not None:
+            return own()
+    return STAGES
+
+
+def plan(metrics: list[str], substrate: str, model: str | None = None) -> list[Stage]:
+    """The stages needed for `metrics`, with their requirements, in pipeline order (stages the
+    model's pipeline lacks are left out; the point records their metrics as unavailable)."""
+    pipeline = stages_for(model)
+    by_name = {s.name: s for s in pipeline}
     need: set[str] = set()
     todo = [s for m in metrics if (s := metric_stage(m, substrate)) is not None]
     while todo:
         s = todo.pop()
-        if s not in need:
+        if s not in need and s in by_name:
             need.add(s)
-            todo.extend(STAGE_BY_NAME[s].requires)
-    return [s for s in STAGES if s.name in need]
+            todo.extend(by_name[s].requires)
+    return [s for s in pipeline if s.name in need]
 
 
 def missing_module(stage: Stage) -> str | None:

@@ -7,7 +7,9 @@ Flow (`codesign <verb> codenet_tiny`), every step under build/codenet_tiny/:
   rtl    -> rtl/ (codenet_accel for this model + host program), reports/rtl.json (lint, Yosys)
   sim    -> Verilator run vs golden, cycles vs the analytic model, paper-scale accounting:
             reports/codenet.json and reports/detections.png
-The model itself is codesign/codenet/model.py.
+The model itself is codesign/codenet/model.py. `quant.weight_quant` (uniform | post2 | post) and
+`quant.weight_bits` choose the dw/pw/head weights; the stem and scale layers stay uniform
+`first_bits`. `codesign quantizers codenet_tiny` compares them (sweep stages: codenet/sweep.py).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ NAME = "codenet_tiny"
 DEFAULTS = {
     "model": {"channels": 16, "blocks": 3},
     "data": {"train": 800, "test": 200, "size": 64, "seed_train": 1, "seed_test": 2},
-    "quant": {"first_bits": 8, "weight_bits": 4},
+    "quant": {"first_bits": 8, "weight_bits": 4, "weight_quant": "uniform"},
     "train": {
         "seed": 0,
         "float_epochs": 12,
@@ -41,15 +43,85 @@ DEFAULTS = {
 }
 
 
+# Why the activation quantizer variants (ASQ, AdaLog) do not apply to this model.
+ACT_STAGES_NA = (
+    "codenet's activations are A8 asymmetric through its own accelerator (codenet_accel), which "
+    "has no activation-stage units"
+)
+# `codesign quantizers codenet_tiny`: how the table labels this model (codesign/quant/table.py)
+QUANTIZER_TABLE = {
+    "metric": "AP50 %",
+    "metric_plot": "AP50 on the test split (%)",
+    "bits": "weight bits of dw/pw/head (stem and scale layers: 8-bit uniform; activations A8)",
+    "plot_bits": "weight bits (dw/pw/head; activations A8)",
+    "unsupported": {"asq_post": ACT_STAGES_NA, "adalog": ACT_STAGES_NA},
+    "labels": {
+        "uniform": "uniform per-channel W, A8",
+        "post2": "POST b=2 W, A8",
+        "post": "POST b=sqrt2 W, A8",
+    },
+}
+QUANT_KEYS = ("first_bits", "weight_bits", "weight_quant", "act_quant", "act_bits")
+
+
+def check_quant(q: dict) -> None:
+    """The `quant` section: one CodesignError naming the key at fault."""
+    from codesign.codenet.model import WEIGHT_QUANTS, post_frac_bits
+
+    unknown = sorted(set(q) - set(QUANT_KEYS))
+    if unknown:
+        raise CodesignError(
+            f"{NAME}: unknown quant key(s) {unknown} (known: {', '.join(QUANT_KEYS)})"
+        )
+    wq = q["weight_quant"]
+    if wq not in WEIGHT_QUANTS:
+        raise CodesignError(
+            f"{NAME}: quant.weight_quant {wq!r} not one of {', '.join(WEIGHT_QUANTS)}"
+        )
+    for key in ("weight_bits", "first_bits"):
+        v = q[key]
+        if not isinstance(v, int) or isinstance(v, bool) or not 2 <= v <= 8:
+            raise CodesignError(f"{NAME}: quant.{key} {v!r} must be an integer in 2..8")
+    if wq != "uniform":
+        try:
+            post_frac_bits(q["weight_bits"], wq)
+        except CodesignError as e:
+            raise CodesignError(f"{NAME}: {e}") from None
+    if q.get("act_quant", "fixed") != "fixed":
+        raise CodesignError(f"{NAME}: quant.act_quant {q['act_quant']!r}: {ACT_STAGES_NA}")
+    if q.get("act_bits", 8) != 8:
+        raise CodesignError(
+            f"{NAME}: quant.act_bits {q['act_bits']!r}: activations are A8 (codenet_accel's 8-bit "
+            "feature maps)"
+        )
+
+
 def config(overrides: dict | None = None) -> dict:
-    """Defaults < flows/codenet_tiny.yaml < overrides (section by section)."""
+    """Defaults < flows/codenet_tiny.yaml < overrides (section by section), `quant` checked."""
     flow = paths.flow_config(NAME)
     out = {}
     for sec, vals in DEFAULTS.items():
         f = flow.get(sec, {})
         f = f if isinstance(f, dict) else {}  # e.g. a top-level `model: codenet_tiny` line
         out[sec] = {**vals, **f, **(overrides or {}).get(sec, {})}
+    check_quant(out["quant"])
     return out
+
+
+def sweep_stages():
+    """The design-space sweep's stages for this model (codesign/codenet/sweep.py)."""
+    from codesign.codenet.sweep import stages
+
+    return stages()
+
+
+def _quant_model(fm, cfg: dict):
+    from codesign.codenet.model import QuantCodeNet
+
+    q = cfg["quant"]
+    return QuantCodeNet.from_float(
+        fm, int(q["first_bits"]), int(q["weight_bits"]), q.get("weight_quant", "uniform")
+    )
 
 
 def data(cfg: dict):
@@ -77,7 +149,7 @@ def train(cfg: dict) -> dict:
 
 
 def _train(cfg: dict) -> dict:
-    from codesign.codenet.model import FloatCodeNet, QuantCodeNet
+    from codesign.codenet.model import FloatCodeNet
     from codesign.codenet.train import fit
     from codesign.data.detection import CLASSES
 
@@ -93,9 +165,7 @@ def _train(cfg: dict) -> dict:
     fm.set_mode("rounded")
     if int(t["rounded_epochs"]) > 0:
         fit(fm, tr, int(t["rounded_epochs"]), float(t["lr_rounded"]), bs, seed, "rounded")
-    qm = QuantCodeNet.from_float(
-        fm, int(cfg["quant"]["first_bits"]), int(cfg["quant"]["weight_bits"])
-    )
+    qm = _quant_model(fm, cfg)
     qm.calibrate(torch.as_tensor(tr.images[:256]))
     if int(t["qat_epochs"]) > 0:
         fit(qm, tr, int(t["qat_epochs"]), float(t["lr_qat"]), bs, seed, "QAT")
@@ -117,7 +187,7 @@ def _train(cfg: dict) -> dict:
 
 def load():
     """(float bilinear model, float rounded model, QuantCodeNet, config) from the checkpoint."""
-    from codesign.codenet.model import FloatCodeNet, QuantCodeNet
+    from codesign.codenet.model import FloatCodeNet
     from codesign.data.detection import CLASSES
 
     if not _ck().is_file():
@@ -129,9 +199,7 @@ def load():
     fm.load_state_dict(st["float"])
     rm = FloatCodeNet(int(m["channels"]), len(CLASSES), int(m["blocks"]), "rounded")
     rm.load_state_dict(st["rounded"])
-    qm = QuantCodeNet.from_float(
-        rm, int(cfg["quant"]["first_bits"]), int(cfg["quant"]["weight_bits"])
-    )
+    qm = _quant_model(rm, cfg)
     qm.load_state_dict(st["quant"])
     for lay in qm.layers:
         lay.in_exp, lay.in_zp, lay.out_exp, lay.out_zp = st["formats"][lay.name]
@@ -162,6 +230,7 @@ def flow_export(model: str = NAME) -> dict:
                 "s_src": lay.s_src,
                 "shape": list(lay.weight.shape),
                 "weight_bits": lay.weight_bits,
+                "codebook": None if lay.codebook is None else list(lay.codebook),
                 "relu": lay.relu,
                 "out_exp": lay.out_exp,
                 "out_zp": lay.out_zp,

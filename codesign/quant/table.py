@@ -3,7 +3,9 @@
 Each (variant, bits) point is trained, exported, checked golden vs PyTorch, simulated as RTL vs
 golden, synthesised with Yosys (xc7 LUT/FF) and priced by `codesign energy`, through the design-
 space sweep machinery (codesign.dse: Dask, one build folder per point, resumable). The table goes
-to build/<model>/reports/quantizers.{json,md,png}.
+to build/<model>/reports/quantizers.{json,md,png}. A zoo module may label its own table
+(`QUANTIZER_TABLE`: metric name, what `bits` means, variants it cannot run and why; those rows
+are reported as n/a with the reason, never run).
 """
 
 from __future__ import annotations
@@ -24,6 +26,45 @@ COLUMNS = [
     ("dsp", "DSP"),
     ("energy_pJ", "energy pJ"),
 ]
+TABLE_DEFAULTS = {
+    "metric": "accuracy %",
+    "metric_plot": "test accuracy (%)",
+    "bits": None,  # a note under the table saying what `bits` counts (None: no note)
+    "plot_bits": "bits (weights and hidden activations)",
+    "unsupported": {},  # variant -> why the model cannot run it
+    "labels": {},  # variant -> row label, where variants.LABELS does not fit the model
+}
+
+
+def table_info(model: str) -> dict:
+    """TABLE_DEFAULTS updated with the zoo module's QUANTIZER_TABLE."""
+    from codesign.models import zoo
+
+    return {**TABLE_DEFAULTS, **getattr(zoo.module(model), "QUANTIZER_TABLE", {})}
+
+
+def columns(info: dict | None = None) -> list[tuple[str, str]]:
+    """COLUMNS with the model's name for `accuracy` (e.g. AP50 %)."""
+    label = (info or TABLE_DEFAULTS)["metric"]
+    return [(k, label if k == "accuracy" else h) for k, h in COLUMNS]
+
+
+def unsupported_rows(variants: list[str], info: dict) -> list[dict]:
+    """One n/a row per variant the model cannot run (every bit width), with the reason."""
+    return [
+        {
+            "variant": v,
+            "bits": None,
+            "status": "n/a",
+            **dict.fromkeys((k for k, _ in COLUMNS), None),
+            "accuracy_float": None,
+            "cycles": None,
+            "unavailable": {},
+            "na_reason": info["unsupported"][v],
+        }
+        for v in variants
+        if v in info["unsupported"]
+    ]
 
 
 def rows_from_sweep(sweep_dir: str | Path) -> list[dict]:
@@ -68,17 +109,30 @@ def _cell(row: dict, key: str) -> str:
     return f"{v:,}" if isinstance(v, int) else f"{v}"
 
 
-def markdown(rows: list[dict]) -> str:
+def _labels(info: dict) -> dict[str, str]:
     from codesign.quant.variants import LABELS
 
-    head = "| variant | bits | " + " | ".join(h for _, h in COLUMNS) + " |"
-    lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
+    return {**LABELS, **info.get("labels", {})}
+
+
+def markdown(rows: list[dict], info: dict | None = None) -> str:
+    info = info or TABLE_DEFAULTS
+    labels = _labels(info)
+    cols = columns(info)
+    head = "| variant | bits | " + " | ".join(h for _, h in cols) + " |"
+    lines = [head, "|" + "---|" * (len(cols) + 2)]
     for r in rows:
-        cells = " | ".join(_cell(r, k) for k, _ in COLUMNS)
-        lines.append(f"| {LABELS.get(r['variant'], r['variant'])} | {r['bits']} | {cells} |")
+        cells = " | ".join(_cell(r, k) for k, _ in cols)
+        bits = "all" if r.get("na_reason") else r["bits"]
+        lines.append(f"| {labels.get(r['variant'], r['variant'])} | {bits} | {cells} |")
+    if info.get("bits"):
+        lines += ["", f"bits: {info['bits']}."]
     notes = sorted({f"{k}: {why}" for r in rows for k, why in r["unavailable"].items()})
-    if notes:
-        lines += ["", "n/a:", *[f"- {n}" for n in notes[:8]]]
+    na = [r for r in rows if r.get("na_reason")]
+    if notes or na:
+        lines += ["", "n/a:"]
+        lines += [f"- {labels.get(r['variant'], r['variant'])}: {r['na_reason']}" for r in na]
+        lines += [f"- {n}" for n in notes[:8]]
     return "\n".join(lines)
 
 
@@ -103,34 +157,38 @@ def goals(rows: list[dict]) -> dict:
             1 for r in exact if r["golden_mismatches"] == 0 and r["rtl_mismatches"] == 0
         ),
         "points_checked_end_to_end": len(exact),
-        "points": len(rows),
+        "points": sum(1 for r in rows if r["status"] != "n/a"),
     }
 
 
-def plot(rows: list[dict], path: Path) -> None:
+def plot(rows: list[dict], path: Path, model: str = "digits_mlp", info: dict | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from codesign.quant.variants import LABELS
-
+    info = info or TABLE_DEFAULTS
+    labels = _labels(info)
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     for key, ax, label, scale in (
-        ("accuracy", axes[0], "test accuracy (%)", 100.0),
+        ("accuracy", axes[0], info["metric_plot"], 100.0),
         ("energy_pJ", axes[1], "energy / inference, 45 nm (pJ)", 1.0),
         ("lut", axes[2], "xc7 LUTs (Yosys)", 1.0),
     ):
         for v in _variants():
-            pts = [(r["bits"], r[key] * scale) for r in rows if r["variant"] == v and r[key]]
+            pts = [
+                (r["bits"], r[key] * scale)
+                for r in rows
+                if r["variant"] == v and r[key] is not None
+            ]
             if pts:
                 xs, ys = zip(*sorted(pts), strict=True)
-                ax.plot(xs, ys, "o-", label=LABELS.get(v, v))
-        ax.set_xlabel("bits (weights and hidden activations)")
+                ax.plot(xs, ys, "o-", label=labels.get(v, v))
+        ax.set_xlabel(info["plot_bits"], fontsize=8 if len(info["plot_bits"]) > 40 else None)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
-    fig.suptitle("quantizer variants on digits_mlp")
+    fig.suptitle(f"quantizer variants on {model}")
     fig.tight_layout()
     from codesign.atomic import write_with
 
@@ -140,7 +198,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="codesign quantizers", description=__doc__.splitlines()[0])
-    ap.add_argument("model", help="zoo model name (digits_mlp)")
+    ap.add_argument("model", help="zoo model name (digits_mlp, codenet_tiny)")
     ap.add_argument("--space", help="sweep space YAML (default flows/<model>.quantizers.yaml)")
     ap.add_argument("--variants", help="comma list, e.g. uniform,asq_post (default: the space's)")
     ap.add_argument("--bits", help="comma list, e.g. 3 or 2,3,4 (default: the space's)")
@@ -192,31 +250,41 @@ def main(argv: list[str]) -> int:
             except ValueError:
                 raise CodesignError(f"--bits expects integers, got '{a.bits}'") from None
         doc["fixed"] = {**(doc.get("fixed") or {}), **_parse_set(a.set)}
-        space = parse_space(doc, str(src), a.model)
+        info = table_info(a.model)
+        asked = doc["axes"].get("quant.variant") or []
+        na = asked if a.variants else [*asked, *info["unsupported"]]  # n/a rows, never run
+        doc["axes"]["quant.variant"] = [v for v in asked if v not in info["unsupported"]]
         if a.workers is not None and a.workers < 1:
             raise CodesignError(f"--workers must be >= 1, got {a.workers}")
-        stats = run_sweep(space, a.scheduler, a.workers, bar=not a.no_progress)
-        wanted = {(p["quant.variant"], p["quant.bits"]) for p in space.points()}
-        rows = [
-            r for r in rows_from_sweep(stats["sweep_dir"]) if (r["variant"], r["bits"]) in wanted
-        ]
+        rows, stats = [], {"sweep_dir": None, "seconds": 0.0}
+        if doc["axes"]["quant.variant"]:
+            space = parse_space(doc, str(src), a.model)
+            stats = run_sweep(space, a.scheduler, a.workers, bar=not a.no_progress)
+            wanted = {(p["quant.variant"], p["quant.bits"]) for p in space.points()}
+            rows = [
+                r
+                for r in rows_from_sweep(stats["sweep_dir"])
+                if (r["variant"], r["bits"]) in wanted
+            ]
+        rows += unsupported_rows(list(dict.fromkeys(na)), info)
         rep_dir = paths.reports_dir(a.model)
         report = {
             "model": a.model,
             "space": str(src),
             "sweep_dir": stats["sweep_dir"],
             "seconds": stats["seconds"],
-            "columns": dict(COLUMNS),
+            "columns": dict(columns(info)),
+            **({"bits": info["bits"]} if info["bits"] else {}),
             "rows": rows,
             "goals": goals(rows),
         }
         write_json(rep_dir / "quantizers.json", report)
-        md = markdown(rows)
+        md = markdown(rows, info)
         write_with(rep_dir / "quantizers.md", lambda p: p.write_text(md + "\n"))
-        plot(rows, rep_dir / "quantizers.png")
+        plot(rows, rep_dir / "quantizers.png", a.model, info)
         print(md)
         print(f"\nreports: {rep_dir / 'quantizers.json'}, quantizers.md, quantizers.png")
-        return 1 if any(r["status"] != "ok" for r in rows) else 0
+        return 1 if any(r["status"] not in ("ok", "n/a") for r in rows) else 0
     except CodesignError as e:
         print(f"codesign: error: {e}", file=sys.stderr)
         return 2

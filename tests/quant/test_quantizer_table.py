@@ -93,3 +93,105 @@ def test_cli_runs_a_small_table(build_root, tmp_path, capsys):
 def test_bad_bits_is_one_clear_error(capsys):
     assert main(["digits_mlp", "--bits", "three"]) == 2
     assert "--bits expects integers" in capsys.readouterr().err
+
+
+# --- the conv model: codenet_tiny's own pipeline, labels and n/a rows ---
+
+
+def test_codenet_has_its_own_pipeline_and_digits_keeps_the_dense_one():
+    from codesign.dse.stages import plan
+
+    def names(model, metrics):
+        return [s.name for s in plan(metrics, "asic45", model)]
+
+    # energy reads the accelerator's simulated cycles, so it follows rtl for codenet_tiny
+    assert names("codenet_tiny", ["energy_pJ"]) == ["train", "export", "golden", "rtl", "energy"]
+    assert names("codenet_tiny", ["lut", "accuracy"]) == [
+        "train",
+        "export",
+        "golden",
+        "rtl",
+        "synth",
+    ]
+    assert names("digits_mlp", ["energy_pJ"]) == ["train", "export", "energy"]
+    assert names("codenet_tiny", ["reram_accuracy"]) == []
+
+
+def test_codenet_variant_bits_are_weight_bits(tmp_path):
+    from codesign.codenet.sweep import _overrides
+    from codesign.models import codenet_tiny as ct
+
+    ctx = PointContext("codenet_tiny", {"quant.variant": "post2", "quant.bits": 3}, tmp_path)
+    ov = _overrides(ctx)
+    assert ov == {"quant": {"weight_quant": "post2", "act_quant": "fixed", "weight_bits": 3}}
+    assert ct.config(ov)["quant"]["weight_bits"] == 3
+    # an explicit activation width is the user's and is refused by name
+    ctx = PointContext("codenet_tiny", {"quant.act_bits": 4}, tmp_path)
+    with pytest.raises(CodesignError, match="quant.act_bits 4: activations are A8"):
+        ct.config(_overrides(ctx))
+    ctx = PointContext("codenet_tiny", {"quant.variant": "asq_post", "quant.bits": 3}, tmp_path)
+    with pytest.raises(CodesignError, match="no activation-stage units"):
+        ct.config(_overrides(ctx))
+
+
+def test_codenet_metric_without_a_stage_is_unavailable(tmp_path):
+    from codesign.dse.point import run_point
+
+    res = run_point("codenet_tiny", {}, str(tmp_path / "p"), ["reram_accuracy"], "pnone")
+    assert res["status"] == "ok" and res["stages"] == {} and res["metrics"] == {}
+    assert res["unavailable"] == {"reram_accuracy": "codenet_tiny has no stage reram"}
+
+
+def test_codenet_table_labels_ap50_and_na_rows():
+    from codesign.quant.table import columns, table_info, unsupported_rows
+
+    info = table_info("codenet_tiny")
+    assert dict(columns(info))["accuracy"] == "AP50 %"
+    assert dict(columns(table_info("digits_mlp")))["accuracy"] == "accuracy %"
+    rows = [_row("post", 3, 0.5)] + unsupported_rows(["asq_post", "adalog", "post"], info)
+    assert [r["variant"] for r in rows] == ["post", "asq_post", "adalog"]
+    md = markdown(rows, info)
+    assert "| AP50 % |" in md and "| POST b=sqrt2 W, A8 | 3 | 50.00 |" in md
+    assert "| POST b=sqrt2 W, ASQ A | all | n/a |" in md
+    assert md.count("has no activation-stage units") == 2 and "bits: weight bits" in md
+    assert goals(rows)["points"] == 1 and goals(rows)["points_bit_exact"] == 1
+    # digits_mlp's table is unchanged: no bits note, its own labels
+    assert "bits:" not in markdown([_row("post", 3, 0.5)])
+
+
+@pytest.mark.slow
+def test_cli_runs_a_small_codenet_table(build_root, tmp_path, capsys):
+    """POST b=2 at 3 bits, 1 epoch per phase, 1 RTL image: every column, plus the n/a rows."""
+    space = {
+        "model": "codenet_tiny",
+        "name": "qtable-codenet-test",
+        "axes": {"quant.variant": ["post2"], "quant.bits": [3]},
+        "fixed": {
+            "train.float_epochs": 1,
+            "train.rounded_epochs": 1,
+            "train.qat_epochs": 1,
+            "rtl.samples": 1,
+        },
+        "metrics": [
+            "accuracy",
+            "golden_mismatches",
+            "rtl_mismatches",
+            "weight_memory_bits",
+            "lut",
+            "energy_pJ",
+        ],
+    }
+    path = tmp_path / "space.yaml"
+    path.write_text(yaml.safe_dump(space))
+    rc = main(["codenet_tiny", "--space", str(path), "--workers", "1", "--no-progress"])
+    assert rc == 0
+    rep = json.loads((build_root / "codenet_tiny" / "reports" / "quantizers.json").read_text())
+    assert rep["columns"]["accuracy"] == "AP50 %"
+    ok, *na = rep["rows"]
+    assert (ok["variant"], ok["bits"], ok["status"]) == ("post2", 3, "ok")
+    assert ok["golden_mismatches"] == 0 and ok["rtl_mismatches"] == 0
+    assert ok["lut"] > 0 and ok["energy_pJ"] > 0
+    # 16 channels, 3 blocks: stem 16x16 and off 3x16 at 8 bits; dw 3x16x9, pw 3x16x16, head 7x16
+    assert ok["weight_memory_bits"] == 8 * (256 + 48) + 3 * (432 + 768 + 112)
+    assert [(r["variant"], r["status"]) for r in na] == [("asq_post", "n/a"), ("adalog", "n/a")]
+    assert "| POST b=2 W, A8 | 3 |" in capsys.readouterr().out
