@@ -1,12 +1,19 @@
 """The im2col form of every layer kind equals the golden accumulators; rows by hand."""
 
 import numpy as np
-from zoo_fixtures import codenet_graph, codenet_input, snn_dense_graph, snn_hd_graph, spikes
+from zoo_fixtures import (
+    codenet_graph,
+    codenet_input,
+    hand_input_spikes,
+    hand_snn_graph,
+    snn_dense_graph,
+    snn_hd_graph,
+    spikes,
+)
 
 from codesign.codenet import golden as cgolden
 from codesign.energy import im2col
 from codesign.snn import golden as sgolden
-from codesign.snn.graph import SnnLayer
 
 
 def _all(layer):
@@ -14,19 +21,8 @@ def _all(layer):
 
 
 def test_dense_delay_rows_by_hand():
-    lay = SnnLayer(
-        "fc0",
-        "dense",
-        np.array([[3, 0], [-2, 5]]),
-        np.array([[0, 0], [1, 0]]),
-        np.array([9, 9]),
-        1,
-        True,
-        np.ones(2),
-    )
-    s = np.zeros((1, 3, 2), np.int64)
-    s[0, 0, 0] = 1  # input 0 at t = 0
-    s[0, 2, 1] = 1  # input 1 at t = 2
+    lay = hand_snn_graph(3).layers[0]  # w [[3, 0], [-2, 5]], synapse 1 <- 0 at delay 1
+    s = hand_input_spikes(3)  # input 0 at t = 0, input 1 at t = 2
     m = im2col.snn_layer(lay, s)
     # rows (i, d): (0, 0), (0, 1), (1, 0)
     assert m.weight.tolist() == [[3, 0], [0, -2], [0, 5]]
