@@ -366,8 +366,10 @@ class Tile:
         if self._var_bf16 is not None and bf16_min is not None and x2.shape[0] >= bf16_min:
             # bfloat16 product, float32 accumulation (module docstring: error < 2^-8)
             self._e_units += float(np.dot(x2, self._gsum).sum(dtype=np.float64))
-            threads = torch.get_num_threads()  # torch's OpenMP pool spinning next to numpy's
-            torch.set_num_threads(1)  # BLAS threads costs up to 10x
+            # one torch thread: with its OpenMP pool and numpy's BLAS threads (2 + 2 on two
+            # cores) competing, this path ran up to 10x slower; _read pins BLAS to one thread
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
             try:
                 zb = torch.mm(torch.from_numpy(x2).to(torch.bfloat16), self._var_bf16)
                 s = zb.to(torch.float32).numpy()
