@@ -26,15 +26,9 @@ from qonnx.custom_op.registry import add_domain_alias
 DOMAIN = "codesign"
 
 
-class LutQuant(CustomOp):
-    """Look-up-table weight quantizer (POST codebook)."""
-
-    def get_nodeattr_types(self):
-        return {
-            "bits": ("i", True, 4),
-            "base": ("f", True, 1.4142135),
-            "frac_bits": ("i", True, 8),
-        }
+class FloatLikeFirstInput(CustomOp):
+    """A codesign op whose output has its first input's shape and is float32 (LutQuant,
+    AsqQuant): the shape and type inference qonnx asks every custom op for."""
 
     def make_shape_compatible_op(self, model):
         return helper.make_node(
@@ -46,6 +40,17 @@ class LutQuant(CustomOp):
 
     def infer_node_datatype(self, model):
         model.set_tensor_datatype(self.onnx_node.output[0], DataType["FLOAT32"])
+
+
+class LutQuant(FloatLikeFirstInput):
+    """Look-up-table weight quantizer (POST codebook)."""
+
+    def get_nodeattr_types(self):
+        return {
+            "bits": ("i", True, 4),
+            "base": ("f", True, 1.4142135),
+            "frac_bits": ("i", True, 8),
+        }
 
     def execute_node(self, context, graph):
         idx, cb, scale = (context[n] for n in self.onnx_node.input)

@@ -21,11 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from onnx import TensorProto, helper
-from qonnx.core.datatype import DataType
-from qonnx.custom_op.base import CustomOp
 
 from codesign.errors import CodesignError
+from codesign.ir.custom_ops import FloatLikeFirstInput
 from codesign.ir.golden import matmul_exact, requantize
 from codesign.ir.graph import QuantSpec, Requant
 from codesign.ir.lower import StageLowering, _attr, register_stage_lowering
@@ -183,7 +181,7 @@ INPUTS = ("x", "w1", "b1", "m1", "sh1", "w2", "b2", "m2", "sh2")
 ATTRS = ("bits", "G", "Gf", "k", "e_u", "e_base")
 
 
-class AsqQuant(CustomOp):
+class AsqQuant(FloatLikeFirstInput):
     """codesign.AsqQuant(x, w1, b1, m1, sh1, w2, b2, m2, sh2) -> y (real values).
 
     x: the 8-bit power-of-two activation (real, scale 2**e_u); the others are int64 constants
@@ -200,17 +198,6 @@ class AsqQuant(CustomOp):
             "e_u": ("i", True, 0),
             "e_base": ("i", True, 0),
         }
-
-    def make_shape_compatible_op(self, model):
-        return helper.make_node(
-            "Cast",
-            inputs=[self.onnx_node.input[0]],
-            outputs=[self.onnx_node.output[0]],
-            to=int(TensorProto.FLOAT),
-        )
-
-    def infer_node_datatype(self, model):
-        model.set_tensor_datatype(self.onnx_node.output[0], DataType["FLOAT32"])
 
     def execute_node(self, context, graph):
         node = self.onnx_node
