@@ -132,8 +132,9 @@ def _other_rows(model: str, kind: str, wanted: list[str], techs: dict[str, Techn
     rows: dict[str, dict] = {}
     gold = _golden(model) if set(wanted) & {"fpga", "reram", "sfq"} else None
     counted: dict[str, dict] = {}
+    needs_graph = set(wanted) & {"reram", "sfq"} or (kind == "codenet" and "asic45" in wanted)
+    graph = _model_graph(model, kind) if needs_graph else None
     if set(wanted) & {"reram", "sfq"} and gold is not None:
-        graph = _model_graph(model, kind)
         if graph is not None:
             rows_of = zoo.snn_rows if kind == "snn" else zoo.codenet_rows
             counted = rows_of(graph, gold, techs)
@@ -142,7 +143,10 @@ def _other_rows(model: str, kind: str, wanted: list[str], techs: dict[str, Techn
         if kind == "snn" and t == "asic45":
             rows[t] = zoo.snn_asic45(tech, _read(model, "snn.json"), _read(model, "rtl.json") or {})
         elif kind == "codenet" and t == "asic45":
-            rows[t] = zoo.codenet_asic45(tech, _read(model, "codenet.json"))
+            if graph is None:
+                rows[t] = _missing(t, model, "model.onnx")
+            else:
+                rows[t] = zoo.codenet_asic45(tech, _read(model, "codenet.json"), graph)
         elif kind == "codenet" and t == "fpga":
             if gold is None:
                 rows[t] = _missing(t, model, "golden.npz")

@@ -11,7 +11,8 @@ Model (stated so users can disagree with it):
 - activation stages (ASQ adapter and divider, AdaLog encoder/decoder): the operation counts
   each stage reports (`Stage.ops`), priced by STAGE_OP_PRICES: an 8-bit multiply-accumulate,
   an 8-bit add for a compare, a shift or a small-table read (a few-entry ROM is a mux tree of
-  about an adder's size);
+  about an adder's size); ASQ reports its adds and requantisations by bit width
+  ("add_bits", "mult_bits"), priced like the layers' own;
 - a float32 baseline of the same shape (FP32 MAC, 32-bit weights) for comparison.
 """
 
@@ -29,6 +30,9 @@ STAGE_OP_PRICES = {
     "compare": H["add8"],
     "shift": H["add8"],
     "lut": H["add8"],
+    # per bit of width, as the layers' own adds and requantisations are priced below
+    "add_bits": H["add32"] / 32,
+    "mult_bits": H["mult32"] / 1024,
 }
 
 

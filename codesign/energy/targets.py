@@ -38,6 +38,17 @@ def _row(target: str, tech: Technology, layers: list[dict], latency_s: float | N
     }
 
 
+def design_clock(tech: Technology, clock_mhz: float | None, report: str) -> tuple[float, str]:
+    """The clock a design's cycles run at (Hz) and where it came from.
+
+    A model's own report names its RTL clock (codenet_tiny runs at 200 MHz); latency and static
+    energy must use it, not the technology file's default `clock`.
+    """
+    if clock_mhz:
+        return float(clock_mhz) * 1e6, f"{report} (the model's RTL clock)"
+    return tech.si("clock"), f"{tech.name}.yaml clock (the flows' default RTL clock)"
+
+
 def _split(total_pj: float, weights: dict[str, float]) -> list[dict]:
     s = sum(weights.values())
     return [{"layer": k, "pJ": total_pj * w / s} for k, w in weights.items()]

@@ -5,8 +5,8 @@ CoDeNet (codenet_tiny). Their activity comes from their own golden/RTL reports.
   `sop_per_layer`) x E_AC, the literature convention (compute only, no memory), next to the
   same network run as an ANN (every synapse one MAC per inference) x E_MAC. Latency: simulated
   RTL cycles per step x steps at the 45 nm clock.
-- CoDeNet, asic45: MACs per frame x (8x8 multiply scaled to W4A8 + 32-bit add), split over
-  layers by their ideal cycles; latency from the simulated cycles per frame.
+- CoDeNet, asic45: per layer, MACs per frame x (8x8 multiply scaled to the layer's weight
+  width x 8-bit activations + 32-bit add); latency from the simulated cycles per frame.
 - CoDeNet, fpga: Yosys resources (codenet.json) with the bit-toggle rate of the golden
   feature maps between consecutive frames; cycles per frame from the Verilator simulation.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from codesign.energy.activity import toggle_rate
-from codesign.energy.targets import _row
+from codesign.energy.targets import _row, design_clock
 from codesign.energy.techfile import Technology
 from codesign.errors import CodesignError
 
@@ -58,24 +58,38 @@ def _codenet_layers(codenet: dict) -> dict[str, float]:
     return {k: float(v["ideal_cycles"]) for k, v in perf.items()}
 
 
-def codenet_asic45(tech: Technology, codenet: dict) -> dict:
-    """MACs x (W4A8 multiply + 32-bit add), split by ideal cycles."""
-    macs = codenet["macs_per_frame"]
-    per_mac = tech.si("mult8") * 4 * 8 / 64 + tech.si("add32")
-    total = macs * per_mac * 1e12
-    w = _codenet_layers(codenet)
-    s = sum(w.values())
+def multiplier_width(lay) -> int:
+    """Width of the weight operand the multiplier sees: the stored integer for uniform weights,
+    the decoded codebook level for POST (indices are decoded before the multiply)."""
+    if lay.codebook is not None:
+        return int(max(abs(v) for v in lay.codebook)).bit_length() + 1
+    return int(lay.weight_bits)
+
+
+def codenet_asic45(tech: Technology, codenet: dict, graph) -> dict:
+    """Per layer: MACs x (multiply at weight width x 8-bit activations + 32-bit add)."""
+    _, h, w = graph.input_shape
+    mult8, add32 = tech.si("mult8"), tech.si("add32")
+    layers, bits = [], {}
+    for lay in graph.layers:
+        macs = lay.macs_per_pixel() * h * w
+        wb = multiplier_width(lay)
+        bits[lay.name] = wb
+        layers.append({"layer": lay.name, "pJ": macs * (mult8 * wb * 8 / 64 + add32) * 1e12})
     cyc = codenet["performance"]["sim_cycles_per_frame"]
     return _row(
         "asic45",
         tech,
-        [{"layer": k, "pJ": total * v / s} for k, v in w.items()],
+        layers,
         cyc / tech.si("clock"),
-        breakdown={"mac_pJ": total},
-        area={"macs": macs},
+        breakdown={"mac_pJ": sum(r["pJ"] for r in layers)},
+        activity={"multiplier_weight_bits": bits},
+        area={"macs": graph.macs()},
         basis="activity-count",
-        method="MACs per frame x (Horowitz 8x8 mult x 4*8/64 + 32-bit add), compute only (no "
-        "feature-map memory); split over layers by ideal cycles; latency = simulated cycles",
+        method="per layer: MACs per frame x (Horowitz 8x8 mult x weight bits x 8 / 64 + 32-bit "
+        "add); weight bits as multiplied (uniform: stored bits; POST: the decoded codebook "
+        "level); compute only (no feature-map memory); latency = simulated cycles at the "
+        "asic45 clock",
     )
 
 
@@ -95,7 +109,7 @@ def codenet_fpga(tech: Technology, codenet: dict, golden: dict[str, np.ndarray])
         raise CodesignError("codenet golden tensors: no integer feature maps to measure")
     alpha = num / den
     lanes = codenet["performance"]["pa"] * codenet["performance"]["pe"]
-    clock = tech.si("clock")
+    clock, clock_src = design_clock(tech, codenet["performance"].get("clock_mhz"), "codenet.json")
     e = {
         "lut_pJ": cyc * alpha * res["LUT"] * tech.si("lut_toggle") * 1e12,
         "ff_pJ": cyc * alpha * res["FF"] * tech.si("ff_toggle") * 1e12,
@@ -113,11 +127,17 @@ def codenet_fpga(tech: Technology, codenet: dict, golden: dict[str, np.ndarray])
         [{"layer": k, "pJ": total * v / s} for k, v in w.items()],
         cyc / clock,
         breakdown=e,
-        activity={"toggle_rate": alpha, "cycles": cyc},
+        activity={
+            "toggle_rate": alpha,
+            "cycles": cyc,
+            "clock_MHz": clock / 1e6,
+            "clock_source": clock_src,
+        },
         area={k: res.get(k) for k in ("LUT", "FF", "DSP", "BRAM", "CARRY")},
         basis="activity-count",
         method="Yosys xc7 resources x per-toggle energy x bit-toggle rate of the golden feature "
-        "maps between frames + DSP per MAC + static over simulated cycles; split by ideal cycles",
+        "maps between frames + DSP per MAC + static over simulated cycles at the design clock; "
+        "split by ideal cycles",
     )
 
 

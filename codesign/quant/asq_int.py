@@ -128,11 +128,31 @@ class AsqIntStage:
         ctx["g"] = g
         return asq_divide(u, g, self.k, self.bits)
 
+    @property
+    def acc_bounds(self) -> tuple[int, int]:
+        """Largest |accumulator| of the adapter's two layers (u and h at their maxima)."""
+        umax = 2**self.u_bits - 1
+        b1 = int((np.abs(self.w1).sum(axis=1) * umax + np.abs(self.b1)).max())
+        b2 = int(np.abs(self.w2).sum() * (2**H_BITS - 1) + np.abs(self.b2).max())
+        return b1, b2
+
     def ops(self, features: int) -> dict[str, int]:
-        """Per sample: adapter MACs, its two requantisations' multiplies, and the restoring
-        division's compare-subtract steps (bits + 1 per element)."""
+        """Per sample, at the widths this stage's arithmetic needs (energy prices bit widths):
+        - "mult": the adapter's 8x8 products (u x W1, h x W2);
+        - "add_bits": their accumulations at the signed accumulator widths, plus the restoring
+          division's bits + 1 compare-subtract steps per element on g << max(-k, 0) and a sign;
+        - "mult_bits": the two requantisations, accumulator width x multiplier width each.
+        """
         c, hd = self.channels, self.hidden
-        return {"mac": c * hd + hd, "mult": hd + 1, "compare": features * (self.bits + 1)}
+        acc1, acc2 = (b.bit_length() + 1 for b in self.acc_bounds)
+        m1 = sum(max(1, int(m).bit_length()) for m in self.rq1.multiplier)
+        m2 = max(1, int(self.rq2.multiplier[0]).bit_length())
+        div = self.G + max(-self.k, 0) + 1
+        return {
+            "mult": c * hd + hd,
+            "add_bits": c * hd * acc1 + hd * acc2 + features * (self.bits + 1) * div,
+            "mult_bits": acc1 * m1 + acc2 * m2,
+        }
 
 
 def stage_from_arrays(layer: str, arrays: dict, attrs: dict, what: str) -> AsqIntStage:

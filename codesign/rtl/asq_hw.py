@@ -45,10 +45,8 @@ class AsqHW:
                 raise CodesignError(f"ASQ stage of '{st.layer}': {what}={v} must divide C={c}")
         if np.abs(st.w1).max(initial=0) > ADAPTER_W_MAX or np.abs(st.w2).max() > ADAPTER_W_MAX:
             raise CodesignError(f"ASQ stage of '{st.layer}': adapter weights outside int8")
-        umax = 2**st.u_bits - 1
-        b1 = (np.abs(st.w1).sum(axis=1) * umax + np.abs(st.b1)).max()
+        b1, b2 = st.acc_bounds
         self.acc1_w = max(_bits_signed(b1), st.u_bits + 2, W_W + 1)
-        b2 = int(np.abs(st.w2).sum() * (2**H_BITS - 1) + np.abs(st.b2).max())
         self.acc2_w = max(_bits_signed(b2), H_BITS + 2, W_W + 1)
         self.m1_w = _bits_unsigned(st.rq1.multiplier)
         self.sh1_w = _bits_unsigned(st.rq1.shift)

@@ -54,3 +54,25 @@ def test_sram_size_buckets():
     assert sram_pj_per_bit(100) == 10 / 64
     assert sram_pj_per_bit(20 * 1024) == 20 / 64
     assert sram_pj_per_bit(2**30) == 100 / 64
+
+
+def test_stage_ops_are_priced_per_bit_of_width():
+    """A stage reporting widths is priced like the layers: adds at add32/32 per accumulator bit,
+    requantisations at mult32/1024 per (accumulator bit x multiplier bit); an unknown op is an
+    error naming the layer, stage and op."""
+    from types import SimpleNamespace
+
+    from codesign.energy.constants import HOROWITZ_45NM as H
+    from codesign.energy.digital import stage_pj
+    from codesign.errors import CodesignError
+
+    def layer(ops):
+        st = SimpleNamespace(kind="asq", ops=lambda feats: ops)
+        return SimpleNamespace(
+            name="fc0", stages=[st], in_stage=None, in_features=4, out_features=4
+        )
+
+    got = stage_pj(layer({"mult": 5, "add_bits": 238, "mult_bits": 56}))
+    assert got == pytest.approx(5 * H["mult8"] + 238 * H["add32"] / 32 + 56 * H["mult32"] / 1024)
+    with pytest.raises(CodesignError, match="fc0.*asq.*'divide'"):
+        stage_pj(layer({"divide": 1}))

@@ -6,6 +6,7 @@ in a private build folder, and `codesign energy <model> --targets all` runs on t
 
 import json
 
+import numpy as np
 import pytest
 from test_energy_cli import two_layer_graph, write_model
 from zoo_fixtures import (
@@ -89,3 +90,60 @@ def test_missing_golden_is_unavailable_with_the_command(zoo_build):
     for t in ("reram", "sfq"):
         assert e["targets"][t]["status"] == "unavailable"
         assert "codesign golden hd_snn" in e["targets"][t]["reason"]
+
+
+def test_codenet_fpga_row_runs_at_the_models_own_clock(zoo_build):
+    """Latency and static energy use the clock in codenet.json (codenet_tiny: 200 MHz), not the
+    technology file's default; without one, the technology's clock."""
+    from codesign.energy.techfile import load_all
+
+    p_static = load_all(None)["fpga_xc7"].si("static_power")
+    rep = json.loads((paths.reports_dir("codenet_tiny") / "codenet.json").read_text())
+    rows = {}
+    for mhz in (None, 200.0):
+        if mhz:
+            rep["performance"]["clock_mhz"] = mhz
+            write_json(paths.reports_dir("codenet_tiny") / "codenet.json", rep)
+        rows[mhz] = cli.compute("codenet_tiny", ["fpga"])["targets"]["fpga"]
+    fast, default = rows[200.0], rows[None]
+    assert fast["latency_s"] == pytest.approx(900 / 200e6)  # 900 simulated cycles per frame
+    assert default["latency_s"] == pytest.approx(900 / 100e6)
+    assert fast["breakdown"]["static_pJ"] == pytest.approx(p_static * 900 / 200e6 * 1e12)
+    assert (
+        fast["activity"]["clock_MHz"] == 200.0
+        and "codenet.json" in fast["activity"]["clock_source"]
+    )
+    # toggle energy per frame does not depend on the clock
+    assert fast["breakdown"]["lut_pJ"] == pytest.approx(default["breakdown"]["lut_pJ"])
+
+
+def test_codenet_asic45_prices_each_layers_weight_width(zoo_build):
+    """Fixture: 4x4 pixels; stem 2x2 and off1 1x2 at 8 bits, dw1 2x9 and head 3x2 at 4 bits.
+    A MAC costs mult8 x (weight bits x 8 / 64) + add32. POST weights are multiplied as their
+    decoded codebook level: levels up to 64 need 7 bits + sign = 8, whatever the index bits."""
+    import dataclasses
+
+    from zoo_fixtures import write_codenet as rewrite
+
+    from codesign.energy.techfile import load_all
+
+    h = load_all(None)["asic45"]
+    m8, a32 = h.si("mult8") * 1e12, h.si("add32") * 1e12
+    e = cli.compute("codenet_tiny", ["asic45"])["targets"]["asic45"]
+    got = {r["layer"]: r["pJ"] for r in e["layers"]}
+    want = {"stem": 64 * (m8 + a32), "off1": 32 * (m8 + a32)}
+    want |= {"dw1": 288 * (m8 / 2 + a32), "head": 96 * (m8 / 2 + a32)}
+    assert got == pytest.approx(want)
+
+    g = codenet_graph()
+    cb = (-64, -45, -32, 0, 32, 45, 64)
+    rng = np.random.default_rng(0)
+    post_head = dataclasses.replace(
+        g.head, weight=rng.choice(cb, g.head.weight.shape), weight_bits=3, codebook=cb
+    )
+    g.layers[-1] = post_head
+    rewrite("codenet_tiny", g, codenet_input(g))
+    e = cli.compute("codenet_tiny", ["asic45"])["targets"]["asic45"]
+    got = {r["layer"]: r["pJ"] for r in e["layers"]}
+    assert got["head"] == pytest.approx(96 * (m8 + a32))
+    assert e["activity"]["multiplier_weight_bits"]["head"] == 8

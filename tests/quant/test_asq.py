@@ -174,7 +174,37 @@ def test_integer_form_reproduces_the_float64_forward():
     assert np.array_equal(ctx["record"]["fc0.h"], out.extras["h"].numpy().astype(np.int64))
     assert np.array_equal(ctx["record"]["fc0.g"], ctx["g"])
     assert ist.decoded_q.scale_exp == f["attrs"]["e_base"] - 5
-    assert ist.ops(64) == {"mac": 64 * 16 + 16, "mult": 17, "compare": 64 * 4}
+    assert ist.ops(64)["mult"] == 64 * 16 + 16
+
+
+def test_stage_ops_count_the_datapath_widths():
+    """Hand-sized stage: C=4, H=1, w1 = [1, 2, -3, 4], b1 = 5, m1 = 3; w2 = 2, b2 = 0, m2 = 5;
+    G = 8, 3 bits, k = -2. Accumulator 1 bound 10 * 255 + 5 = 2555 (12 bits + sign = 13);
+    accumulator 2 bound 2 * 255 = 510 (9 + 1 = 10); multipliers 3 (2 bits) and 5 (3 bits);
+    divider g << 2 plus sign: 8 + 2 + 1 = 11 bits, 3 + 1 steps per element."""
+    from codesign.ir.graph import Requant
+
+    st = asq_int.AsqIntStage(
+        layer="fc0",
+        w1=np.array([[1, 2, -3, 4]]),
+        b1=np.array([5]),
+        rq1=Requant(np.array([3]), np.array([1]), lo=0, hi=255),
+        w2=np.array([[2]]),
+        b2=np.array([0]),
+        rq2=Requant(np.array([5]), np.array([0]), lo=1, hi=255),
+        bits=3,
+        G=8,
+        Gf=4,
+        k=-2,
+        e_u=0,
+        e_base=6,
+    )
+    assert st.acc_bounds == (2555, 510)
+    assert st.ops(4) == {
+        "mult": 4 + 1,
+        "add_bits": 4 * 13 + 10 + 4 * 4 * 11,
+        "mult_bits": 13 * 2 + 10 * 3,
+    }
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,7 @@ def test_export_carries_the_asq_op_and_the_graph_has_dynamic_layers(asq_build):
     # the accumulator bound includes the largest g (255): acc * g never overflows
     bound = int((np.abs(fc1.weight).sum(axis=1) * 7 * 255 + np.abs(fc1.bias)).max())
     assert fc1.acc_bits == bound.bit_length() + 1
-    assert st0.ops(64)["compare"] == 64 * 4
+    assert st0.ops(64)["mult"] == 64 * st0.hidden + st0.hidden
 
 
 def test_qonnx_executes_the_asq_node(asq_build):
