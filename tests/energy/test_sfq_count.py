@@ -55,7 +55,7 @@ def test_sfq_row_prices_the_counts_by_hand():
     r = zoo.sfq_row(TECH["sfq"], c, "snn", 1)
     sw = 3 + 12 + 4 + 4
     dyn = sw * 100e-6 * PHI0
-    static = 36 * 0.7 * 100e-6 * 2.5e-3 * 4 * 20.7e-12
+    static = 36 * 0.7 * 100e-6 * 2.6e-3 * 4 * 20.7e-12  # 2.6 mV rail (sfq.yaml)
     assert r["breakdown"]["dynamic_pJ"] == pytest.approx(dyn * 1e12)
     assert r["total_pJ"] == pytest.approx((dyn + static) * 1e12)
     assert r["with_cooling_pJ"] == pytest.approx(r["total_pJ"] * 401)

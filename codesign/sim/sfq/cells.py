@@ -32,13 +32,14 @@ from codesign.errors import CodesignError
 PHI0 = 2.067833848e-15
 # Default critical current of one junction, A (REFERENCES.md: Ic*Phi0 = 2.07e-19 J at 100 uA).
 IC_DEFAULT = 100e-6
-# Bias current of a junction as a fraction of Ic (assumed RSFQ design point).
+# Bias current of a junction as a fraction of Ic: RSFQlib (ColdFlux) cells use BiasCoef = 0.7.
 BIAS_FRACTION = 0.7
 # Current a passing fluxon adds to a junction, as a fraction of Ic (assumed); with the bias it
 # must reach Ic for the junction to switch, which sets the lower edge of the bias window.
 DRIVE_FRACTION = 0.5
-# RSFQ bias-network voltage, V (assumed typical 2.5 mV bias rail); static P = I_bias * V_bias.
-V_BIAS = 2.5e-3
+# RSFQ bias-network voltage, V: "typical bias voltages employed by RSFQ logic (Vb ~ 2.6 mV)"
+# (Volkmann et al., Supercond. Sci. Technol. 26, 015002, 2013, sec. 2.1); P = I_bias * V_bias.
+V_BIAS = 2.6e-3
 
 
 @dataclass(frozen=True)

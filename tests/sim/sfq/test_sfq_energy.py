@@ -21,7 +21,7 @@ def test_jtl_splitter_energy_by_hand():
     assert e["switchings_by_cell"] == {"JTL": 8, "SPL": 12}
     assert e["dynamic_J"] == pytest.approx(20 * IC_DEFAULT * PHI0)
     assert e["dynamic_J"] == pytest.approx(20 * 2.0678e-19, rel=1e-4)  # REFERENCES.md value
-    # RSFQ static: 5 JJs * 0.7 * 100 uA * 2.5 mV * 100 ps
+    # RSFQ static: 5 JJs * 0.7 * 100 uA * 2.6 mV * 100 ps
     assert e["static_J"] == pytest.approx(5 * BIAS_FRACTION * IC_DEFAULT * V_BIAS * 100e-12)
     assert e["total_J"] == pytest.approx(e["dynamic_J"] + e["static_J"])
     er = energy(comp, res, duration_ps=100.0, biasing="ersfq")
