@@ -17,8 +17,6 @@ A mismatching golden model or RTL is a measured metric (as for the dense models)
 
 from __future__ import annotations
 
-import json
-
 from codesign.dse.stages import STAGE_BY_NAME, PointContext, Stage
 from codesign.errors import CodesignError
 
@@ -93,15 +91,9 @@ def _rtl(ctx: PointContext) -> dict:
 
 
 def _synth(ctx: PointContext) -> dict:
-    from codesign.atomic import write_json
-    from codesign.codenet import synth
+    from codesign.models import codenet_tiny as ct
 
-    rtl_dir = ctx.model_dir / "rtl"
-    man = json.loads((rtl_dir / "manifest.json").read_text())
-    rep = synth.resources(rtl_dir, man, ctx.model_dir / "synth" / "xc7")
-    if "skipped" in rep:
-        raise CodesignError(f"Yosys: {rep['skipped']}")
-    write_json(ctx.reports / "synth_xc7.json", rep)
+    rep = ct.flow_synth()
     return {"lut": rep["LUT"], "ff": rep["FF"], "dsp": rep["DSP"], "bram": rep["BRAM"]}
 
 

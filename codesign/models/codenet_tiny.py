@@ -345,6 +345,23 @@ def flow_rtl(model: str = NAME, cfg: dict | None = None) -> dict:
     return report
 
 
+def flow_synth(model: str = NAME) -> dict:
+    """`codesign synth codenet_tiny`: Yosys xc7 resources of the generated accelerator
+    (reports/synth_xc7.json; the generic dense synthesis expects a stream top this model lacks)."""
+    from codesign.codenet import synth
+
+    rtl_dir = paths.model_dir(NAME) / "rtl"
+    man_path = rtl_dir / "manifest.json"
+    if not man_path.is_file():
+        raise CodesignError(f"no generated RTL at {rtl_dir} (run `codesign rtl {NAME}`)")
+    man = json.loads(man_path.read_text())
+    rep = synth.resources(rtl_dir, man, paths.model_dir(NAME) / "synth" / "xc7")
+    if "skipped" in rep:
+        raise CodesignError(f"Yosys: {rep['skipped']}")
+    write_json(paths.reports_dir(NAME) / "synth_xc7.json", {"model": NAME, **rep})
+    return rep
+
+
 def flow_sim(model: str = NAME, cfg: dict | None = None) -> dict:
     """Verilator run of the accelerator on a few test images; writes reports/codenet.json + PNG."""
     from codesign.codenet import centernet, golden, perf, plot, rtl

@@ -21,7 +21,7 @@ from codesign.quant.asq_int import AsqIntStage
 from codesign.rtl.asq_hw import AsqHW, dyn_requant_params
 from codesign.rtl.hexmem import hex_lines, read_hex
 from codesign.rtl.toolenv import HW_RTL
-from codesign.verify.runner import run_bench
+from codesign.verify.runner import run_capture
 
 ASQ_SOURCES = ("cs_requant_core.v", "cs_asq.v")
 DYN_SOURCES = ("cs_requant_core.v", "cs_requant.v")
@@ -76,12 +76,7 @@ def simulate_stage(
     n = u.shape[0] if samples is None else min(int(samples), u.shape[0])
     written = written or write_stage(stage, out_dir, in_beat, lanes)
     hw: AsqHW = written["hw"]
-    np.save(out_dir / "u.npy", u[:n])
-    cap_path = out_dir / "asq_capture.npz"
-    cap_path.unlink(missing_ok=True)
     cfg = {
-        "inputs": str(out_dir / "u.npy"),
-        "out_npz": str(cap_path),
         "IN_BEAT": hw.in_beat,
         "U_W": stage.u_bits,
         "LANES": hw.lanes,
@@ -90,19 +85,16 @@ def simulate_stage(
         "H_W": 8,
         "seed": seed,
     }
-    res = run_bench(
+    cap = run_capture(
         [HW_RTL / s for s in ASQ_SOURCES],
         "cs_asq",
         "tb_asq",
-        out_dir / "build",
+        out_dir,
+        u[:n],
+        cfg,
         parameters=_quoted(written["params"]),
-        config=cfg,
         seed=seed,
     )
-    if res["failed"] or not cap_path.is_file():
-        raise CodesignError(f"cs_asq bench failed for '{name}'; see {res['log']}")
-    with np.load(cap_path) as d:
-        cap = {k: d[k] for k in d.files}
     order = stage_tensors(name)
     passes, first, total = {}, None, 0
     for pas in PASSES:
@@ -154,23 +146,17 @@ def simulate_requant_dyn(
         "mult": np.tile(rq.multiplier, n),
         "shift": np.tile(rq.shift, n),
     }
-    np.savez(out_dir / "dyn_in.npz", **beats)
-    cap_path = out_dir / "dyn_capture.npz"
-    cap_path.unlink(missing_ok=True)
-    cfg = {"inputs": str(out_dir / "dyn_in.npz"), "out_npz": str(cap_path), **params}
-    res = run_bench(
+    cap = run_capture(
         [HW_RTL / s for s in DYN_SOURCES],
         "cs_requant",
         "tb_requant_dyn",
-        out_dir / "build",
+        out_dir,
+        beats,
+        params,
         parameters=params,
-        config=cfg,
         seed=seed,
     )
-    if res["failed"] or not cap_path.is_file():
-        raise CodesignError(f"cs_requant (DYN=1) bench failed for '{layer.name}'; see {res['log']}")
-    with np.load(cap_path) as d:
-        q = d["q"].reshape(n, m)
+    q = cap["q"].reshape(n, m)
     rep = compare_layers({layer.name: expected[:n]}, {layer.name: q}, None, "golden", "rtl")
     return {
         "layer": layer.name,

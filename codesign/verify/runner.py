@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from codesign.errors import CodesignError
 from codesign.rtl.toolenv import HW_TB, apply_tool_env, which
 
@@ -124,3 +126,42 @@ def run_bench(
     except RuntimeError:
         tests, failed = 0, 1
     return {"tests": tests, "failed": failed, "results": str(results), "log": str(log_run)}
+
+
+def run_capture(
+    sources: list[Path],
+    top: str,
+    test_module: str,
+    work: Path,
+    inputs: np.ndarray | dict[str, np.ndarray],
+    config: dict | None = None,
+    simulator: str = "verilator",
+    parameters: dict | None = None,
+    seed: int = 0,
+    require_pass: bool = True,
+) -> dict[str, np.ndarray]:
+    """Run a stand-alone bench that streams `inputs` and captures what the RTL produced.
+
+    The inputs go to work/inputs.npy (an array) or work/inputs.npz (named arrays); the bench
+    reads them from config["inputs"] and writes its captures to config["out_npz"]. Returns the
+    captured arrays. A bench that writes no capture, or (with `require_pass`) reports a failed
+    test, is one error naming the unit and the log.
+    """
+    work = Path(work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    if isinstance(inputs, dict):
+        in_path = work / "inputs.npz"
+        np.savez(in_path, **inputs)
+    else:
+        in_path = work / "inputs.npy"
+        np.save(in_path, inputs)
+    cap = work / "capture.npz"
+    cap.unlink(missing_ok=True)
+    cfg = {"inputs": str(in_path), "out_npz": str(cap), **(config or {})}
+    res = run_bench(
+        sources, top, test_module, work / "build", simulator, parameters, cfg, seed=seed
+    )
+    if (require_pass and res["failed"]) or not cap.is_file():
+        raise CodesignError(f"{simulator} run of {top} ({test_module}) failed; see {res['log']}")
+    with np.load(cap) as d:
+        return {k: d[k] for k in d.files}

@@ -71,3 +71,17 @@ def test_rtl_and_sim_flow(tiny_flow):
     rep = json.loads((root / "reports" / "codenet.json").read_text())
     assert rep["paper_scale"]["paper"]["gmac"] == 1.14
     assert (root / "reports" / "detections.png").stat().st_size > 1000
+    # `codesign synth codenet_tiny` runs Yosys on the accelerator (not the dense stream flow)
+    from codesign.cli import main
+
+    assert main(["synth", "codenet_tiny", "--target", "xc7"]) == 0
+    syn = json.loads((root / "reports" / "synth_xc7.json").read_text())
+    assert syn["model"] == "codenet_tiny" and syn["LUT"] > 0 and syn["DSP"] > 0
+
+
+def test_synth_without_rtl_names_the_missing_step(tmp_path, monkeypatch, capsys):
+    from codesign.cli import main
+
+    monkeypatch.setenv("CODESIGN_BUILD_DIR", str(tmp_path))
+    assert main(["synth", "codenet_tiny", "--target", "xc7"]) == 2
+    assert "run `codesign rtl codenet_tiny`" in capsys.readouterr().err
