@@ -25,16 +25,16 @@ CLOSEST = {
 SFQ_DIFFERS = {
     "dense": "our 8x8 digits (not 28x28 MNIST), rate-coded pulse counts of the golden model on a "
     "reduced-activation graph ({graph}), a typical 2.6 mV bias rail (Volkmann et al. 2013) and "
-    "an assumed cooling factor; the paper's circuit is clocked and its network larger",
+    "large-plant 4.5 K cooling (sfq.yaml); the paper's circuit is clocked and its network larger",
     "snn": "an activity count, not a pulse simulation, of a spiking network (not MNIST): spikes "
     "through per-input DRO delay lines clocked every time step (clock pulses: {clock:.0%} of the "
     "switchings), splitter trees and bias-set synapses; LIF leak and reset not priced; RSFQ "
-    "static bias dominates; a typical 2.6 mV bias rail (Volkmann et al. 2013) and an assumed "
-    "cooling factor",
+    "static bias dominates; a typical 2.6 mV bias rail (Volkmann et al. 2013) and large-plant "
+    "4.5 K cooling (sfq.yaml)",
     "codenet": "an activity count of a detection conv net (~0.4 M MACs per frame, not MNIST) "
     "unrolled into millions of junctions with 8-bit activations as up to 255 unary pulses; "
     "static bias over its long pulse trains dominates; deformable routing assumed free; "
-    "a typical 2.6 mV bias rail (Volkmann et al. 2013) and an assumed cooling factor",
+    "a typical 2.6 mV bias rail (Volkmann et al. 2013) and large-plant 4.5 K cooling (sfq.yaml)",
 }
 
 RERAM_DIFFERS = {
