@@ -1,0 +1,40 @@
+"""The op registry: one module per op family, listed here once (no import-order side effects).
+
+Adding an op: write its class (infer / execute / count, see base.Op) in a module of this folder,
+add it to OPS below, and teach the frontends and backends that should take it.
+"""
+
+from __future__ import annotations
+
+from codesign.errors import CodesignError
+from codesign.graph.ops.base import Op
+from codesign.graph.ops.elementwise import Add, Clip
+from codesign.graph.ops.layout import Concat, DepthToSpace, Reshape, Transpose, Upsample
+from codesign.graph.ops.linear import Conv, Dense
+from codesign.graph.ops.pool import MaxPool, SumPool
+from codesign.graph.ops.quantize import Quantize, Requant
+
+OPS: dict[str, Op] = {
+    op.op_type: op
+    for op in (
+        Quantize(),
+        Requant(),
+        Dense(),
+        Conv(),
+        MaxPool(),
+        SumPool(),
+        Add(),
+        Clip(),
+        Reshape(),
+        Transpose(),
+        Concat(),
+        Upsample(),
+        DepthToSpace(),
+    )
+}
+
+
+def get(op_type: str) -> Op:
+    if op_type not in OPS:
+        raise CodesignError(f"unknown op '{op_type}' (known: {', '.join(sorted(OPS))})")
+    return OPS[op_type]

@@ -1,0 +1,53 @@
+"""What an op family declares: type/bound inference, integer execution, operation counts.
+
+Widths are derived in one place, `infer`, from worst-case value ranges; backends and the energy
+model read the resulting `IntType`s instead of re-deriving them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from codesign.graph.core import Graph, IntType, Node
+
+Shape = tuple[int, ...]
+
+
+class Op:
+    op_type = ""
+
+    def infer(self, node: Node, graph: Graph) -> list[tuple[Shape, IntType]]:
+        """Per-sample shape and worst-case range of each output, from the inputs' tensors."""
+        raise NotImplementedError
+
+    def execute(self, node: Node, xs: list[np.ndarray]) -> list[np.ndarray]:
+        """Golden semantics on int64 arrays with a leading batch axis."""
+        raise NotImplementedError
+
+    def count(self, node: Node, graph: Graph) -> dict[str, int]:
+        """Operations per inference for the energy model (keys: see graph/energy.py)."""
+        return {}
+
+
+def as_int64(x: np.ndarray) -> np.ndarray:
+    """Ops widen their inputs themselves: golden tensors are int64 whatever a caller hands in."""
+    return np.asarray(x).astype(np.int64, copy=False)
+
+
+def matmul_exact(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Integer x @ w: float64 BLAS when every partial sum stays below 2**53 (each product and sum
+    is then an exactly representable integer), else numpy's int64 loop."""
+    bound = float(np.abs(x).max(initial=0)) * float(np.abs(w).sum(axis=0).max(initial=0))
+    if bound < 2.0**53:
+        return (x.astype(np.float64) @ w.astype(np.float64)).astype(np.int64)
+    return x.astype(np.int64) @ w.astype(np.int64)
+
+
+def linear_bounds(w: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
+    """Exact range of sum_k w[o, k] * x[k] over x in [lo, hi]^K, worst channel (Python ints)."""
+    w2 = np.asarray(w, dtype=np.int64).reshape(w.shape[0], -1)
+    pos = [int(v) for v in np.where(w2 > 0, w2, 0).sum(axis=1)]
+    neg = [int(v) for v in np.where(w2 < 0, w2, 0).sum(axis=1)]
+    los = [p * lo + q * hi for p, q in zip(pos, neg, strict=True)]
+    his = [p * hi + q * lo for p, q in zip(pos, neg, strict=True)]
+    return min(los), max(his)

@@ -1,0 +1,130 @@
+"""Dense and Conv (1-D/2-D, stride, padding, dilation, groups incl. depthwise) on integers.
+
+Dense: y[o] = sum_i W[o, i] * x[i]. Conv: the same over each window; the padding value is the
+integer that stands for a real zero (an input zero point), per input channel.
+Bipolar weights and activations are {-1, +1} integers here: XNOR-popcount is how hardware
+computes the same sum (popcount p of agreements over K terms gives 2p - K).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from codesign.errors import CodesignError
+from codesign.graph.core import Graph, IntType, Node
+from codesign.graph.ops.base import Op, as_int64, linear_bounds, matmul_exact
+
+
+class Dense(Op):
+    op_type = "Dense"
+
+    def infer(self, node: Node, graph: Graph):
+        x = graph.tensors[node.inputs[0]]
+        w = node.params["weight"]
+        if x.shape != (w.shape[1],):
+            raise CodesignError(
+                f"node '{node.name}' (Dense): input shape {x.shape} does not match weight "
+                f"{tuple(w.shape)}"
+            )
+        lo, hi = linear_bounds(w, x.itype.lo, x.itype.hi)
+        return [((int(w.shape[0]),), IntType(lo, hi))]
+
+    def execute(self, node: Node, xs):
+        return [matmul_exact(as_int64(xs[0]), node.params["weight"].T)]
+
+    def count(self, node: Node, graph: Graph):
+        return {"mac": int(node.params["weight"].size)}
+
+
+def conv_out_len(n: int, k: int, s: int, d: int, p0: int, p1: int) -> int:
+    return (n + p0 + p1 - d * (k - 1) - 1) // s + 1
+
+
+class Conv(Op):
+    """attrs: strides, pads ([begin..., end...] as ONNX), dilations, group; params: weight
+    (O, I/group, *kernel), pad_value (I,)."""
+
+    op_type = "Conv"
+
+    def _geometry(self, node: Node, in_shape):
+        w = node.params["weight"]
+        k = w.shape[2:]
+        nd = len(k)
+        if len(in_shape) != nd + 1:
+            raise CodesignError(
+                f"node '{node.name}' (Conv): input shape {in_shape} does not fit a {nd}-D kernel"
+            )
+        a = node.attrs
+        strides = a.get("strides") or [1] * nd
+        dil = a.get("dilations") or [1] * nd
+        pads = a.get("pads") or [0] * (2 * nd)
+        spatial = tuple(
+            conv_out_len(in_shape[1 + i], k[i], strides[i], dil[i], pads[i], pads[nd + i])
+            for i in range(nd)
+        )
+        return k, strides, dil, pads, spatial
+
+    def infer(self, node: Node, graph: Graph):
+        x = graph.tensors[node.inputs[0]]
+        w = node.params["weight"]
+        g = int(node.attrs.get("group", 1))
+        if x.shape[0] != w.shape[1] * g or w.shape[0] % g:
+            raise CodesignError(
+                f"node '{node.name}' (Conv): {x.shape[0]} input channels do not fit weight "
+                f"{tuple(w.shape)} with group {g}"
+            )
+        *_, spatial = self._geometry(node, x.shape)
+        if min(spatial) < 1:
+            raise CodesignError(f"node '{node.name}' (Conv): empty output {spatial}")
+        lo, hi = x.itype.lo, x.itype.hi
+        if any(node.attrs.get("pads") or []):  # padded positions hold pad_value
+            pv = node.params["pad_value"]
+            lo, hi = min(lo, int(pv.min())), max(hi, int(pv.max()))
+        blo, bhi = linear_bounds(w, lo, hi)
+        return [((int(w.shape[0]), *spatial), IntType(blo, bhi))]
+
+    def execute(self, node: Node, xs):
+        x = as_int64(xs[0])
+        w = node.params["weight"]
+        one_d = w.ndim == 3
+        if one_d:  # 1-D as 2-D with height 1
+            x, w = x[:, :, None, :], w[:, :, None, :]
+        n, c = x.shape[:2]
+        a = node.attrs
+        nd = 1 if one_d else 2
+        strides = list(a.get("strides") or [1] * nd)
+        dil = list(a.get("dilations") or [1] * nd)
+        pads = list(a.get("pads") or [0] * (2 * nd))
+        if one_d:
+            strides, dil, pads = [1, *strides], [1, *dil], [0, pads[0], 0, pads[1]]
+        pv = node.params["pad_value"].reshape(1, -1, 1, 1)
+        if any(pads):
+            h, wd = x.shape[2:]
+            xp = np.empty((n, c, h + pads[0] + pads[2], wd + pads[1] + pads[3]), dtype=np.int64)
+            xp[...] = pv
+            xp[:, :, pads[0] : pads[0] + h, pads[1] : pads[1] + wd] = x
+            x = xp
+        kh, kw = w.shape[2:]
+        win = sliding_window_view(x, ((kh - 1) * dil[0] + 1, (kw - 1) * dil[1] + 1), axis=(2, 3))
+        win = win[:, :, :: strides[0], :: strides[1], :: dil[0], :: dil[1]]
+        ho, wo = win.shape[2:4]
+        g = int(a.get("group", 1))
+        cg, og = c // g, w.shape[0] // g
+        win = win.reshape(n, g, cg, ho, wo, kh, kw)
+        cols = win.transpose(1, 0, 3, 4, 2, 5, 6).reshape(g, n * ho * wo, cg * kh * kw)
+        wg = w.reshape(g, og, cg * kh * kw)
+        if g == 1:
+            out = matmul_exact(cols[0], wg[0].T)[None]
+        else:
+            bound = float(np.abs(cols).max(initial=0)) * float(np.abs(wg).sum(axis=2).max())
+            dtype = np.float64 if bound < 2.0**53 else np.int64
+            out = np.einsum("gpk,gok->gpo", cols.astype(dtype), wg.astype(dtype))
+            out = out.astype(np.int64)
+        out = out.reshape(g, n, ho, wo, og).transpose(1, 0, 4, 2, 3).reshape(n, g * og, ho, wo)
+        return [out[:, :, 0, :] if one_d else out]
+
+    def count(self, node: Node, graph: Graph):
+        out = graph.tensors[node.outputs[0]].shape
+        w = node.params["weight"]
+        return {"mac": int(np.prod(out[1:])) * int(w.size)}

@@ -1,0 +1,103 @@
+"""Quantize (float edge -> integers) and Requant (integers -> integers), by thresholds.
+
+Requant: y[c] = levels[#{j : sign[c] * x[c] >= thresholds[c, j]}], thresholds ascending. This
+is exact for every scale (see graph/rational.py). When every ratio is dyadic the importer also
+stores the equivalent multiply-add-shift (`mult`, `add`, `shift`, `mode`): y = clip(round(
+(x * mult[c] + add[c]) / 2**shift), lo, hi); the executor then uses that (faster, same integers,
+and what our RTL's cs_requant computes). Quantize is the float version at the graph's input:
+thresholds are float64 values that compare exactly with float64 inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from codesign.errors import CodesignError
+from codesign.graph.core import Graph, IntType, Node
+from codesign.graph.ops.base import Op, as_int64
+
+
+def _channels_last(x: np.ndarray) -> np.ndarray:
+    return np.moveaxis(x, 1, -1) if x.ndim > 2 else x
+
+
+def _channels_first(y: np.ndarray, ndim: int) -> np.ndarray:
+    return np.moveaxis(y, -1, 1) if ndim > 2 else y
+
+
+def apply_thresholds(x: np.ndarray, sign, thresholds, levels) -> np.ndarray:
+    """levels[count(sign*x >= t)] per channel (axis 1), with one searchsorted per channel."""
+    xl = _channels_last(x)
+    c_count = thresholds.shape[0]
+    out = np.empty(xl.shape, dtype=np.int64)
+    flat_x = xl.reshape(-1, xl.shape[-1]) if xl.ndim > 1 else xl.reshape(-1, 1)
+    flat_o = out.reshape(flat_x.shape)
+    for c in range(flat_x.shape[1]):
+        k = c if c_count > 1 else 0
+        s = sign[k] if sign is not None else 1
+        idx = np.searchsorted(thresholds[k], s * flat_x[:, c], side="right")
+        flat_o[:, c] = levels[idx]
+    return _channels_first(out, x.ndim)
+
+
+class Quantize(Op):
+    op_type = "Quantize"
+
+    def infer(self, node: Node, graph: Graph):
+        lv = node.params["levels"]
+        return [(graph.tensors[node.inputs[0]].shape, IntType(int(lv.min()), int(lv.max())))]
+
+    def execute(self, node: Node, xs):
+        x = np.asarray(xs[0], dtype=np.float64)
+        if not np.isfinite(x).all():
+            raise CodesignError(f"node '{node.name}' (Quantize): input holds NaN or infinity")
+        p = node.params
+        return [apply_thresholds(x, None, p["thresholds"], p["levels"])]
+
+    def count(self, node: Node, graph: Graph):
+        t = graph.tensors[node.outputs[0]]
+        n = int(np.prod(t.shape))
+        return {"compare": n * node.params["thresholds"].shape[1]}
+
+
+class Requant(Op):
+    op_type = "Requant"
+
+    def infer(self, node: Node, graph: Graph):
+        lv = node.params["levels"]
+        bipolar = bool(node.attrs.get("bipolar", False))
+        t = IntType(int(lv.min()), int(lv.max()), bipolar=bipolar)
+        return [(graph.tensors[node.inputs[0]].shape, t)]
+
+    def execute(self, node: Node, xs):
+        x = as_int64(xs[0])
+        p = node.params
+        if "mult" in p:
+            return [dyadic_requant(x, p, node.attrs)]
+        return [apply_thresholds(x, p["sign"], p["thresholds"], p["levels"])]
+
+    def count(self, node: Node, graph: Graph):
+        n = int(np.prod(graph.tensors[node.outputs[0]].shape))
+        if "mult" in node.params:
+            return {"requant": n}
+        # a threshold unit compares against log2(levels) thresholds (binary search) per output
+        steps = max(1, int(node.params["thresholds"].shape[1]).bit_length())
+        return {"compare": n * steps}
+
+
+def dyadic_requant(x: np.ndarray, p: dict, attrs: dict) -> np.ndarray:
+    """clip(round((x * mult + add) / 2**shift)) per channel (axis 1), rounding by attrs['mode']."""
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    v = x * p["mult"].reshape(shape) + p["add"].reshape(shape)
+    shift = int(attrs["shift"])
+    mode = attrs["mode"]
+    if shift == 0:
+        q = v
+    elif mode == "FLOOR":
+        q = np.right_shift(v, shift)
+    else:  # ROUND: half to even
+        fl = np.right_shift(v, shift)
+        rem = v - np.left_shift(fl, shift)
+        half = np.int64(1) << (shift - 1)
+        q = fl + (rem > half) + ((rem == half) & (fl & 1 == 1))
+    return np.clip(q, int(attrs["lo"]), int(attrs["hi"]))
