@@ -14,6 +14,11 @@ from codesign.errors import CodesignError
 
 # verb -> (help, "module:function" taking argv, or None for the built-in flow verbs)
 EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
+    "import": (
+        "import a QONNX file (brevitas/QKeras export) as model NAME: integer graph, golden vs "
+        "qonnx's executor on every layer (build/NAME/reports/import.json)",
+        "codesign.importer:main",
+    ),
     "energy": (
         "energy per inference: 45 nm table, or --targets fpga,asic45,reram,sfq from activity",
         "codesign.energy.cli:main",
@@ -182,6 +187,34 @@ def parse_overrides(items: list[str]) -> dict:
     return out
 
 
+def _imported_verb(verb: str, rest: list[str]) -> int | None:
+    """An imported model (`codesign import`) under any verb: run it or refuse it by name."""
+    from codesign import importer
+
+    if not rest or rest[0].startswith("-") or not importer.is_imported(rest[0]):
+        return None
+    name, opts = rest[0], rest[1:]
+    if verb not in importer.IMPORTED_VERBS:
+        importer.refuse_verb(verb, name)
+    if opts:
+        raise CodesignError(f"`codesign {verb}` of imported model '{name}' takes no options {opts}")
+    if verb == "energy":
+        from codesign.energy.graph45 import table
+
+        print(table(importer.energy(name)))
+        return 0
+    r = importer.golden(name)
+    print(
+        f"{name}: golden vs qonnx's executor on {r['samples']} inputs, every layer: "
+        f"{r['mismatches']} mismatching integers"
+    )
+    if r["mismatches"]:
+        from codesign.graph.oracle import describe
+
+        raise CodesignError(f"golden model of '{name}' differs from qonnx: {describe(r)}")
+    return 0
+
+
 def cmd_flow(args: argparse.Namespace) -> int:
     from codesign import flow
     from codesign.models import zoo
@@ -263,6 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv and argv[0] != "import":
+            done = _imported_verb(argv[0], argv[1:])
+            if done is not None:
+                return done
         if argv and argv[0] in EXTERNAL_VERBS:
             custom = _model_flow(argv[0], argv[1:])
             if custom is not None:

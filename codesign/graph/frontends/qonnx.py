@@ -119,6 +119,9 @@ def normalise(proto: onnx.ModelProto, where: str = "model"):
     have = {o.domain for o in proto.opset_import}
     for dom in sorted({n.domain for n in proto.graph.node} - have):
         proto.opset_import.append(helper.make_opsetid(dom, 1))
+    order = [onnx.NodeProto.FromString(n.SerializeToString()) for n in _topological(proto.graph)]
+    del proto.graph.node[:]  # the check above names a cycle; a graph merely out of order is sorted
+    proto.graph.node.extend(order)
     try:
         onnx.checker.check_model(proto)
     except Exception as e:

@@ -57,7 +57,7 @@ class Quantize(Op):
     def count(self, node: Node, graph: Graph):
         t = graph.tensors[node.outputs[0]]
         n = int(np.prod(t.shape))
-        return {"compare": n * node.params["thresholds"].shape[1]}
+        return {"compare": n * max(1, int(node.params["thresholds"].shape[1]).bit_length())}
 
 
 class Requant(Op):

@@ -1,0 +1,123 @@
+"""External QONNX models through the importer, checked against qonnx's executor (our oracle:
+code we did not write), plus planted faults that the checker must name."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from codesign.graph import corpus, execute, oracle
+from codesign.graph.frontends import qonnx as frontend
+
+MODELS = ("tfc_w1a1", "sfc_w1a2", "cnv_w2a2", "brevitas_mlp", "brevitas_lenet")
+N = 12
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    out = {}
+    for name in MODELS:
+        imp = frontend.import_model(frontend.load(corpus.build(name, folder)), name)
+        out[name] = (imp, corpus.sample_inputs(name, N))
+    return out
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_golden_equals_qonnx_on_every_layer(imported, name):
+    imp, x = imported[name]
+    golden = execute.run(imp.graph, x)
+    rep = oracle.compare(imp, golden, oracle.qonnx_execute(imp.model, x))
+    assert rep["mismatches"] == 0, oracle.describe(rep)
+    quant_taps = [r for r in rep["layers"] if r["kind"] == "quant"]
+    assert len(quant_taps) >= 3
+    out = golden[imp.graph.outputs[0]]
+    assert out.shape == (N, 10) and len({r.tobytes() for r in out}) > 1
+
+
+def test_float_scales_become_thresholds_and_pow2_become_shifts(imported):
+    forms = {
+        n: {"mult" in nd.params for nd in imported[n][0].graph.nodes if nd.op == "Requant"}
+        for n in ("brevitas_mlp", "tfc_w1a1")
+    }
+    assert False in forms["brevitas_mlp"]  # default brevitas scales are not powers of two
+    assert forms["tfc_w1a1"] == {False}  # BatchNorm before a bipolar quantizer: thresholds
+
+
+def test_int8_inputs_are_widened(imported):
+    imp, x = imported["brevitas_mlp"]
+    dense = next(n for n in imp.graph.nodes if n.op == "Dense")
+    q = np.full((2, dense.params["weight"].shape[1]), 127, dtype=np.int8)
+    from codesign.graph import ops
+
+    (y,) = ops.get("Dense").execute(dense, [q])
+    want = 127 * dense.params["weight"].astype(np.int64).sum(axis=1)
+    assert y.dtype == np.int64 and np.array_equal(y[0], want)
+
+
+def _planted(imp, x, mutate):
+    golden = execute.run(imp.graph, x)
+    ref = oracle.qonnx_execute(imp.model, x)
+    mutate(imp.graph)
+    return golden, oracle.compare(imp, execute.run(imp.graph, x), ref)
+
+
+def test_planted_weight_fault_is_named(imported):
+    imp, x = imported["cnv_w2a2"]
+    imp = frontend.Imported(*_clone(imp))
+    conv = next(n for n in imp.graph.nodes if n.op == "Conv")
+
+    def flip(_):
+        conv.params["weight"] = conv.params["weight"].copy()
+        conv.params["weight"][0, 0, 1, 1] += 3
+
+    _, rep = _planted(imp, x, flip)
+    first = next(r for r in rep["layers"] if r.get("mismatches"))
+    assert rep["first_mismatch_layer"] == first["layer"]
+    text = oracle.describe(rep)
+    assert first["layer"] in text and "index" in text
+    f = first["first"]
+    assert f["golden"] != round(f["reference"])
+    assert f"golden {f['golden']}" in text and "qonnx" in text
+
+
+def test_planted_threshold_fault_is_named(imported):
+    imp, x = imported["brevitas_mlp"]
+    imp = frontend.Imported(*_clone(imp))
+    rq = [n for n in imp.graph.nodes if n.op == "Requant"][0]
+    golden = execute.run(imp.graph, x)
+    v = golden[rq.outputs[0]]
+    # move the threshold of the level that some output reaches, so that output drops a level
+    k = int(np.argmax(v.max(axis=0)))
+    level = int(v[:, k].max())
+    j = int(np.searchsorted(rq.params["levels"], level)) - 1
+
+    def shift(_):
+        rq.params["thresholds"] = rq.params["thresholds"].copy()
+        rq.params["thresholds"][k, j] += 10**6
+        rq.params.pop("mult", None)
+
+    _, rep = _planted(imp, x, shift)
+    row = next(r for r in rep["layers"] if r["layer"] == rq.outputs[0])
+    assert row["mismatches"] >= 1 and row["first"]["index"][1] == k
+    assert row["first"]["golden"] == level - 1 and round(row["first"]["reference"]) == level
+
+
+def _clone(imp):
+    import copy
+
+    return copy.deepcopy(imp.graph), imp.taps, imp.model, imp.notes
+
+
+def test_shipped_espcn_differs_only_at_float32_ties():
+    """qonnx computes in float32; where its sum lands within float error of a rounding tie it
+    can round the other way. The first layer that differs must be such a tie."""
+    path = corpus.qonnx_data_models()["espcn_nn_resize"]
+    imp = frontend.import_model(frontend.load(path), "espcn")
+    x = (np.random.default_rng(0).integers(0, 256, (2, 3, 128, 128)) / 255).astype(np.float32)
+    rep = oracle.compare(imp, execute.run(imp.graph, x), oracle.qonnx_execute(imp.model, x))
+    quant = [r for r in rep["layers"] if r["kind"] == "quant"]
+    assert quant[0]["mismatches"] == 0  # the input quantizer is exact
+    first = next((r for r in quant if r["mismatches"]), None)
+    if first is not None:
+        assert first["tie_distance"] < 1e-4, oracle.describe(rep)
