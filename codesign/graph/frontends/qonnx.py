@@ -939,10 +939,10 @@ def _chan(a, k: int):
     """Channel k of a per-channel (or per-tensor) object array; None stays None."""
     if a is None:
         return None
-    flat = np.asarray(a, dtype=object).reshape(-1) if np.ndim(a) else [a[()]]
-    if np.ndim(a) and np.asarray(a).shape[0] > 1:
-        return np.asarray(a, dtype=object).reshape(np.asarray(a).shape[0], -1)[k][0]
-    return flat[0]
+    arr = np.asarray(a, dtype=object)
+    if arr.ndim and arr.shape[0] > 1:
+        return arr.reshape(arr.shape[0], -1)[k][0]
+    return arr.reshape(-1)[0]
 
 
 def _f64(a) -> np.ndarray:
