@@ -156,10 +156,11 @@ def open_model(name: str) -> tuple[frontend.Imported, np.ndarray, dict]:
     return imp, x, meta
 
 
-def check(imp: frontend.Imported, x: np.ndarray) -> dict:
-    """Golden vs qonnx's executor on every tapped layer, plus the graph's summary."""
+def check(imp: frontend.Imported, x: np.ndarray, golden: dict | None = None) -> dict:
+    """Golden (run here unless given) vs qonnx's executor on every tapped layer, plus the
+    graph's summary."""
     oracle.require_taps(imp)
-    golden = execute.run(imp.graph, x)
+    golden = execute.run(imp.graph, x) if golden is None else golden
     ref = oracle.qonnx_execute(imp.model, x)
     rep = oracle.compare(imp, golden, ref)
     return {
@@ -189,7 +190,8 @@ def golden(name: str) -> dict:
     """`codesign golden NAME` for an imported model: golden tensors and reports/golden.json."""
     imp, x, meta = open_model(name)
     values = execute.run(imp.graph, x)
-    report = {"model": name, "reference": "qonnx.core.onnx_exec.execute_onnx", **check(imp, x)}
+    checked = check(imp, x, values)
+    report = {"model": name, "reference": "qonnx.core.onnx_exec.execute_onnx", **checked}
     gdir = paths.golden_dir(name)
     with atomic_dir(gdir) as tmp:
         np.savez(tmp / "layers.npz", **{k: v for k, v in values.items() if k != "input"})

@@ -65,13 +65,6 @@ class Real:
             out.append(vals * channels if len(vals) == 1 else vals)
         return out[0], out[1]
 
-    def to_json(self) -> dict:
-        return {
-            "scale": [str(f) for f in np.asarray(self.scale, dtype=object).reshape(-1)],
-            "offset": [str(f) for f in np.asarray(self.offset, dtype=object).reshape(-1)],
-            "shape": list(np.asarray(self.scale, dtype=object).shape),
-        }
-
 
 @dataclass
 class Tensor:
@@ -121,9 +114,6 @@ class Graph:
             if tensor in n.outputs:
                 return n
         return None
-
-    def consumers(self, tensor: str) -> list[Node]:
-        return [n for n in self.nodes if tensor in n.inputs]
 
     def validate(self) -> None:
         """Every tensor defined once, before use; no cycle (nodes are kept in a topological

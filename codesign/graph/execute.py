@@ -12,8 +12,8 @@ from codesign.graph import ops
 from codesign.graph.core import Graph
 
 
-def run(graph: Graph, x: np.ndarray, keep_all: bool = True) -> dict[str, np.ndarray]:
-    """{tensor name: values (batch first)} for every tensor (or only the outputs)."""
+def run(graph: Graph, x: np.ndarray) -> dict[str, np.ndarray]:
+    """{tensor name: values (batch first)} for every tensor."""
     inp = graph.tensors[graph.inputs[0]]
     x = np.asarray(x)
     if x.ndim != len(inp.shape) + 1 or tuple(x.shape[1:]) != inp.shape:
@@ -28,20 +28,7 @@ def run(graph: Graph, x: np.ndarray, keep_all: bool = True) -> dict[str, np.ndar
             raise CodesignError(f"integer input of '{graph.name}' got {x.dtype} values")
         x = x.astype(np.int64)
     values: dict[str, np.ndarray] = {graph.inputs[0]: x}
-    last_use = _last_use(graph) if not keep_all else {}
-    for k, node in enumerate(graph.nodes):
+    for node in graph.nodes:
         outs = ops.get(node.op).execute(node, [values[i] for i in node.inputs])
         values.update(zip(node.outputs, outs, strict=True))
-        if not keep_all:
-            for t in node.inputs:
-                if last_use.get(t) == k and t not in graph.outputs:
-                    del values[t]
     return values
-
-
-def _last_use(graph: Graph) -> dict[str, int]:
-    last = {}
-    for k, n in enumerate(graph.nodes):
-        for i in n.inputs:
-            last[i] = k
-    return last

@@ -143,7 +143,7 @@ class _Walk:
         self.inits = {t.name: numpy_helper.to_array(t) for t in self.g.initializer}
         self.vals: dict[str, object] = {}
         self.taps: list[Tap] = []
-        self.notes: dict = {"weight_float32_ties": 0, "folded": []}
+        self.notes: dict = {"weight_float32_ties": 0}
         real_inputs = [i for i in self.g.input if i.name not in self.inits]
         if len(real_inputs) != 1:
             names = ", ".join(i.name for i in real_inputs) or "none"
