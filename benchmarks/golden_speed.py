@@ -15,8 +15,8 @@ import onnxruntime as ort
 
 from codesign import paths
 from codesign.atomic import write_json
-from codesign.ir import golden as gold
-from codesign.ir.lower import load_int_graph
+from codesign.ir import chain
+from codesign.ir.chain import load_int_graph
 from codesign.ir.to_onnxruntime import to_onnxruntime
 from codesign.models import zoo
 
@@ -38,18 +38,17 @@ def main() -> None:
     path = paths.onnx_path(args.model)
     graph = load_int_graph(path, args.model)
     _, _, xte, _ = zoo.module(args.model).data()
-    x_int = gold.quantize_input(xte, graph.input_q)
     sess = ort.InferenceSession(
         to_onnxruntime(onnx.load(str(path))).SerializeToString(), providers=["CPUExecutionProvider"]
     )
     feed = {sess.get_inputs()[0].name: xte.astype(np.float32)}
     n = len(xte)
     rows = {}
-    t = best_of(lambda: gold.run(graph, x_int), args.repeats)
+    t = best_of(lambda: chain.run_float(graph, xte), args.repeats)
     rows["golden (numpy integer, batch)"] = n / t
     t = best_of(lambda: sess.run(None, feed), args.repeats)
     rows["onnxruntime (float32, batch)"] = n / t
-    g_out = gold.run(graph, x_int)[graph.layers[-1].name]
+    g_out = chain.run_float(graph, xte)[graph.layers[-1].name]
     o_out = sess.run(None, feed)[0] / 2.0**graph.output_q.scale_exp
     agree = float((np.round(o_out).astype(np.int64) == g_out).mean())
     print(f"{'engine':<32}{'samples/s':>14}")

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from codesign.ir.golden import run
+from codesign.ir.chain import run
 from codesign.rtl.folding import load_folding
 from codesign.rtl.generate import generate
 from codesign.rtl.reports import write_report
@@ -39,7 +39,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--out", default="build/benchmarks/rtl_sim_speed.json")
     a = ap.parse_args(argv)
     if a.onnx:
-        from codesign.ir.lower import load_int_graph
+        from codesign.ir.chain import load_int_graph
 
         graph = load_int_graph(a.onnx)
         golden = a.golden

@@ -10,7 +10,7 @@ import importlib
 import json
 import sys
 
-from codesign.errors import CodesignError
+from codesign.errors import CodesignError, fail
 
 # verb -> (help, "module:function" taking argv, or None for the built-in flow verbs)
 EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
@@ -239,7 +239,8 @@ def cmd_flow(args: argparse.Namespace) -> int:
             from codesign.ir.compare import describe
 
             print(
-                f"error: golden model differs from PyTorch: {describe(r, 'golden', 'pytorch')}",
+                "codesign: error: golden model differs from PyTorch: "
+                f"{describe(r, 'golden', 'pytorch')}",
                 file=sys.stderr,
             )
             return 1
@@ -264,6 +265,33 @@ def _model_flow(verb: str, rest: list[str]):
     if not rest or rest[0] not in zoo.ZOO:
         return None
     return getattr(zoo.module(rest[0]), f"flow_{verb.replace('-', '_')}", None)
+
+
+# options a model family's own flow function may take (by parameter name), and their types
+FLOW_OPTIONS = {"samples": int, "target": str}
+
+
+def _flow_options(verb: str, model: str, func, opts: list[str]) -> dict:
+    """The options a model's own flow function takes, parsed; anything else is refused by name
+    (never dropped: `codesign sim delay_snn --samples 0` must reach the simulator)."""
+    import inspect
+
+    takes = [p for p in inspect.signature(func).parameters if p in FLOW_OPTIONS]
+    usage = " ".join(f"[--{p} {p.upper()}]" for p in takes) or "no options"
+    out, it = {}, iter(opts)
+    for tok in it:
+        key = tok[2:].replace("-", "_") if tok.startswith("--") else None
+        key, _, inline = (key or "").partition("=")
+        if key not in takes:
+            raise CodesignError(f"`codesign {verb} {model}` takes {usage}; got '{tok}'")
+        val = inline or next(it, None)
+        try:
+            out[key] = FLOW_OPTIONS[key](val)
+        except (TypeError, ValueError):
+            raise CodesignError(
+                f"--{key} needs a {FLOW_OPTIONS[key].__name__}, got {val!r}"
+            ) from None
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -303,15 +331,14 @@ def main(argv: list[str] | None = None) -> int:
         if argv and argv[0] in EXTERNAL_VERBS:
             custom = _model_flow(argv[0], argv[1:])
             if custom is not None:
-                _print_json(custom(argv[1]))
+                _print_json(custom(argv[1], **_flow_options(argv[0], argv[1], custom, argv[2:])))
                 return 0
             mod, func = EXTERNAL_VERBS[argv[0]][1].split(":")
             return int(getattr(importlib.import_module(mod), func)(argv[1:]) or 0)
         args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except CodesignError as e:
-        print(f"codesign: error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import torch
 from codesign import paths
 from codesign.atomic import atomic_dir, atomic_path, write_json
 from codesign.errors import CodesignError
-from codesign.ir import golden as gold
+from codesign.ir import chain
 from codesign.ir.compare import compare_layers
 from codesign.models import zoo
 
@@ -78,8 +78,8 @@ def load_trained(model: str):
 
 def export(model: str) -> dict:
     """QONNX export of the trained QAT model to build/<model>/onnx/model.onnx."""
+    from codesign.ir.chain import load_int_graph
     from codesign.ir.export import export_qonnx_model
-    from codesign.ir.lower import load_int_graph
 
     mod = zoo.module(model)
     _, qm, cfg = load_trained(model)
@@ -127,14 +127,14 @@ def torch_integer_tensors(qm, x: np.ndarray, names: list[str]) -> dict[str, np.n
 
 def golden(model: str) -> dict:
     """Run the integer golden model on the test split and compare with PyTorch, layer by layer."""
-    from codesign.ir.lower import load_int_graph
+    from codesign.ir.chain import load_int_graph
 
     mod = zoo.module(model)
     graph = load_int_graph(paths.onnx_path(model), model)
     fm, qm, _ = load_trained(model)
     _, _, xte, yte = mod.data()
     t0 = time.time()
-    g = gold.run(graph, gold.quantize_input(xte, graph.input_q))
+    g = chain.run_float(graph, xte)
     golden_s = time.time() - t0
     names = [lay.name for lay in graph.layers]
     pt = torch_integer_tensors(qm, xte, names)
@@ -163,7 +163,7 @@ def golden(model: str) -> dict:
 def energy(model: str) -> dict:
     """45 nm digital energy estimate from the integer graph."""
     from codesign.energy.digital import estimate
-    from codesign.ir.lower import load_int_graph
+    from codesign.ir.chain import load_int_graph
 
     report = estimate(load_int_graph(paths.onnx_path(model), model))
     write_json(paths.reports_dir(model) / "energy.json", report)

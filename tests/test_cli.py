@@ -21,3 +21,51 @@ def test_make_help_lists_targets():
     assert out.returncode == 0
     for target in ("setup", "demo", "test", "train", "export", "golden", "energy"):
         assert f"make {target}" in out.stdout
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("codesign: error: "), err
+    return err[0]
+
+
+def test_every_verb_fails_through_the_one_error_path(tmp_path, monkeypatch, capsys):
+    from codesign import cli
+
+    monkeypatch.setenv("CODESIGN_BUILD_DIR", str(tmp_path))
+    for argv in (
+        ["rtl", "no_such_model", "--build-dir", str(tmp_path)],
+        ["sim", "no_such_model", "--build-dir", str(tmp_path)],
+        ["synth", "no_such_model", "--target", "xc7", "--build-dir", str(tmp_path)],
+        ["reram", "no_such_model", "--build", str(tmp_path)],
+        ["sfq", "no_such_model", "--build", str(tmp_path)],
+    ):
+        assert cli.main(argv) == 2, argv
+        assert "no_such_model" in _one_error_line(capsys), argv
+
+
+def test_a_model_flow_gets_its_options_or_refuses_them(monkeypatch, capsys):
+    """`codesign sim <snn> --samples 0` reached the simulator as no option at all."""
+    from codesign import cli
+
+    seen = {}
+
+    def sim(model, samples=None):
+        seen.update(model=model, samples=samples)
+        return {"ok": True}
+
+    def synth(model):
+        return {"ok": True}
+
+    flows = {"sim": sim, "synth": synth}
+    monkeypatch.setattr(cli, "_model_flow", lambda verb, rest: flows.get(verb))
+    assert cli.main(["sim", "snn_x", "--samples", "0"]) == 0
+    assert seen == {"model": "snn_x", "samples": 0}
+    assert cli.main(["sim", "snn_x", "--samples=7"]) == 0 and seen["samples"] == 7
+    capsys.readouterr()
+    assert cli.main(["sim", "snn_x", "--sample", "3"]) == 2
+    assert "takes [--samples SAMPLES]; got '--sample'" in _one_error_line(capsys)
+    assert cli.main(["sim", "snn_x", "--samples", "many"]) == 2
+    assert "'many'" in _one_error_line(capsys)
+    assert cli.main(["synth", "snn_x", "--samples", "3"]) == 2
+    assert "takes no options; got '--samples'" in _one_error_line(capsys)

@@ -125,7 +125,7 @@ def point_folding(ctx: PointContext, graph) -> dict[str, tuple[int, int]]:
 
 
 def _rtl(ctx: PointContext) -> dict:
-    from codesign.ir.lower import load_int_graph
+    from codesign.ir.chain import load_int_graph
     from codesign.paths import golden_dir, onnx_path
     from codesign.rtl.generate import generate
     from codesign.verify.simulate import simulate, write_report
@@ -201,7 +201,7 @@ STAGES: list[Stage] = [
     Stage("train", ("accuracy_float", "accuracy_quant"), (), ("codesign.flow",), _train),
     Stage("export", (), ("train",), ("codesign.ir.export",), _export),
     Stage(
-        "golden", ("accuracy", "golden_mismatches"), ("export",), ("codesign.ir.golden",), _golden
+        "golden", ("accuracy", "golden_mismatches"), ("export",), ("codesign.ir.chain",), _golden
     ),
     Stage(
         "energy",

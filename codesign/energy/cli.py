@@ -184,7 +184,7 @@ def compute(
     kind = model_kind(model)
     if kind == "dense":
         if graph is None:
-            from codesign.ir.lower import load_int_graph
+            from codesign.ir.chain import load_int_graph
 
             graph = load_int_graph(paths.onnx_path(model), model)
         report = estimate(graph)

@@ -7,6 +7,8 @@ Model (stated so users can disagree with it), with widths from the graph's worst
 - Requant: multiply-shift form, one acc x multiplier-bit multiply per output (32-bit multiply x
   area ratio); threshold form, a binary search, log2(levels) compares at the accumulator width;
 - pooling, Add, Clip, Quantize: their compares/adds at the tensor's width;
+- Mul (ASQ's per-sample factor): a multiply at the two widths; AsqDivide: a restoring division,
+  one compare-subtract at the divisor's width per quotient bit; Lookup: a table read;
 - a float32 baseline of the same shape (FP32 MAC, 32-bit weights and activations).
 An op that reports a count this table cannot price is an error, never a silent zero.
 """
@@ -71,6 +73,16 @@ def estimate(graph: Graph) -> dict:
                 row["other_pJ" if node.op != "Requant" else "requant_pJ"] += (
                     n * H["add32"] * width / 32
                 )
+            elif key == "mult":  # a dynamic factor (ASQ's g) times an accumulator
+                g_bits = _width(graph, node.inputs[1])
+                row["mult_pJ"] += n * H["mult8"] * in_bits * g_bits / 64
+            elif key == "divide":  # restoring division: one compare-subtract per quotient bit
+                steps = out_bits + 1
+                row["other_pJ"] += n * steps * H["add32"] * _width(graph, node.inputs[1]) / 32
+            elif key == "lut":  # a decoder table read, from an SRAM holding the table
+                table = node.params["table"]
+                pj = sram_pj_per_bit(len(table) * out_bits / 8)
+                row["other_pJ"] += n * out_bits * pj
             else:
                 raise CodesignError(
                     f"node '{node.name}' ({node.op}) reports '{key}', which the 45 nm model "

@@ -27,8 +27,19 @@ def run(graph: Graph, x: np.ndarray) -> dict[str, np.ndarray]:
         if not np.issubdtype(x.dtype, np.integer):
             raise CodesignError(f"integer input of '{graph.name}' got {x.dtype} values")
         x = x.astype(np.int64)
-    values: dict[str, np.ndarray] = {graph.inputs[0]: x}
+    return run_from(graph, {graph.inputs[0]: x})
+
+
+def run_from(graph: Graph, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Run every node whose outputs are not given (e.g. from integer values fed after the
+    input quantizer); `values` holds int64 arrays, batch first."""
+    values = dict(values)
     for node in graph.nodes:
+        if all(o in values for o in node.outputs):
+            continue
+        missing = [i for i in node.inputs if i not in values]
+        if missing:
+            raise CodesignError(f"node '{node.name}' ({node.op}) needs '{missing[0]}', not given")
         outs = ops.get(node.op).execute(node, [values[i] for i in node.inputs])
         values.update(zip(node.outputs, outs, strict=True))
     return values

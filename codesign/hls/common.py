@@ -24,7 +24,7 @@ def require_model(model: str) -> None:
 
 
 def int_graph(model: str) -> IntGraph:
-    from codesign.ir.lower import load_int_graph
+    from codesign.ir.chain import load_int_graph
 
     graph = load_int_graph(paths.onnx_path(model), model)
     graph.require_plain("hls4ml/FINN")

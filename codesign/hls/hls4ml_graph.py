@@ -73,6 +73,9 @@ class SplitWeightScales(Transformation):
             if add is None or add.op_type != "Add":
                 raise CodesignError(f"node '{mm.name}' (MatMul): expected a bias Add after it")
             bias_name = next(i for i in add.input if i != mm.output[0])
+            bias_quant = model.find_producer(bias_name)
+            if bias_quant is not None:  # the export's bias Quant: replaced by the exact constant
+                model.graph.node.remove(bias_quant)
             model.set_initializer(bias_name, _f32_exact(t.bias_values, f"{lay.name} bias"))
             nxt = model.find_consumer(add.output[0])
             scale_name, scaled = f"{lay.name}_s_w", f"{lay.name}_scaled"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import onnx
 
 from codesign.errors import CodesignError
+from codesign.graph.frontends import qonnx as qonnx_frontend
 
 FINN_OPS = frozenset(
     {
@@ -23,7 +24,9 @@ FINN_OPS = frozenset(
     }
 )  # fmt: skip
 HLS4ML_QONNX_OPS = frozenset({"Quant", "BipolarQuant", "LutQuant", "Gemm", "Constant"})
-GOLDEN_OPS = frozenset({"Quant", "Gemm", "MatMul", "Add", "Relu", "LutQuant"})  # ir/lower.py
+GOLDEN_OPS = frozenset(qonnx_frontend.SUPPORTED)  # what the one graph's importer reads
+# what codesign/ir/chain.py lowers to our MVU chain (power-of-two activation scales)
+RTL_OPS = frozenset({"Quant", "Gemm", "MatMul", "Add", "Relu", "LutQuant", "AsqQuant", "LogQuant"})
 
 # Ops no generic flow takes, and where in codesign they belong.
 _DEFORM_HOME = "codesign's own integer model and RTL path (codesign/codenet, codesign/rtl)"
@@ -47,7 +50,8 @@ def backends() -> dict[str, frozenset[str]]:
     return {
         "FINN": FINN_OPS,
         "hls4ml": hls4ml_ops(),
-        "golden model / own RTL (codesign rtl)": GOLDEN_OPS,
+        "golden model and energy (codesign import; golden, energy)": GOLDEN_OPS,
+        "own RTL (codesign rtl)": RTL_OPS,
     }
 
 

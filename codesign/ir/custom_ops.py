@@ -8,7 +8,7 @@ LutQuant(indices, codebook, scale) -> weight
     base (POST base b), frac_bits (codebook fractional bits).
 
 Ops that belong to a quantizer (e.g. AsqQuant in codesign/quant/asq_int.py) are defined next to
-it and listed in LAZY_OPS: `load_op` (called by codesign.ir.lower for every codesign node) and
+it and listed in LAZY_OPS: `load_op` (called by the QONNX frontend for every codesign node) and
 qonnx's own look-up (through `__all__` and the module `__getattr__`) import that module on first
 use, which also registers its stage lowering -- so ir/ never imports every quantizer up front.
 """

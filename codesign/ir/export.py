@@ -1,8 +1,8 @@
 """PyTorch QAT model -> QONNX file (brevitas exporter + qonnx clean-up).
 
 brevitas writes the activation `Quant` nodes; our QuantLinear layers add `codesign.LutQuant`
-(POST) or QONNX `Quant` (uniform) weight nodes. qonnx's own `cleanup_model` would constant-fold
-LutQuant away (it only spares Quant/BipolarQuant), so we run its passes with our op excluded.
+(POST) or QONNX `Quant` (uniform) weight nodes and a `Quant` bias on the accumulator grid. The
+clean-up is the importer's (codesign/graph/frontends/qonnx.py `clean`), which keeps LutQuant.
 """
 
 from __future__ import annotations
@@ -14,36 +14,10 @@ from pathlib import Path
 import onnx
 import torch
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.transformation.fold_constants import FoldConstants
-from qonnx.transformation.general import (
-    GiveReadableTensorNames,
-    GiveUniqueNodeNames,
-    GiveUniqueParameterTensors,
-    RemoveStaticGraphInputs,
-    RemoveUnusedTensors,
-)
-from qonnx.transformation.infer_shapes import InferShapes
 
 from codesign.atomic import atomic_path
+from codesign.graph.frontends.qonnx import clean
 from codesign.ir import custom_ops
-
-PRESERVED_OPS = ["Quant", "BipolarQuant", "LutQuant"]
-
-
-def clean(model: ModelWrapper) -> ModelWrapper:
-    """qonnx's cleanup sequence, keeping quantizer nodes (ours included) unfolded."""
-    for t in (
-        InferShapes(),
-        GiveUniqueParameterTensors(),
-        FoldConstants(exclude_op_types=PRESERVED_OPS),
-        RemoveUnusedTensors(),
-        RemoveStaticGraphInputs(),
-        GiveUniqueNodeNames(),
-        GiveReadableTensorNames(),
-        InferShapes(),
-    ):
-        model = model.transform(t)
-    return model
 
 
 def export_qonnx_model(
@@ -68,7 +42,7 @@ def export_qonnx_model(
     for n in proto.graph.node:
         if n.op_type in ("Quant", "BipolarQuant", "Trunc"):
             n.domain = "qonnx.custom_op.general"
-    wrapped = clean(ModelWrapper(proto))
+    wrapped = clean(ModelWrapper(proto), rename=True)
     for k, v in (meta or {}).items():
         entry = wrapped.model.metadata_props.add()
         entry.key, entry.value = str(k), str(v)

@@ -1,6 +1,9 @@
-"""Golden executor: runs an IntGraph with integer numpy arithmetic only.
+"""The MVU chain's layer arithmetic, written out per fused layer (multiply, per-channel shift).
 
-This is the reference every backend is compared with; keep it obviously correct, not fast.
+Golden values of a model come from the one graph's executor (codesign/graph/execute.py, through
+codesign/ir/chain.run). This file is the second, differently written statement of one chain
+layer: layer-level RTL tests and the hardware models (SFQ, ReRAM, ASQ's adapter) use it, and
+tests/ir check it against the graph's executor on trained models.
 """
 
 from __future__ import annotations
@@ -8,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from codesign.errors import CodesignError
-from codesign.ir.graph import DenseLayer, IntGraph, QuantSpec, Requant
+from codesign.graph.ops.base import matmul_exact
+from codesign.ir.graph import DenseLayer, Requant
 
 
 def round_shift(v: np.ndarray, shift: np.ndarray, rounding: str) -> np.ndarray:
@@ -42,13 +46,6 @@ def requantize(acc: np.ndarray, rq: Requant) -> np.ndarray:
     return np.clip(round_shift(prod, rq.shift, rq.rounding), rq.lo, rq.hi)
 
 
-def quantize_input(x: np.ndarray, q: QuantSpec) -> np.ndarray:
-    """The boundary step: real input -> integers, round half to even like brevitas/QONNX."""
-    return np.clip(np.round(np.asarray(x, dtype=np.float64) / 2.0**q.scale_exp), q.lo, q.hi).astype(
-        np.int64
-    )
-
-
 def dense(layer: DenseLayer, x: np.ndarray, ctx: dict | None = None) -> np.ndarray:
     """One integer layer: (batch, in) int64 -> (batch, out) int64.
 
@@ -74,25 +71,3 @@ def dense(layer: DenseLayer, x: np.ndarray, ctx: dict | None = None) -> np.ndarr
         ctx.setdefault("record", {})[f"{layer.name}.pre"] = y
         y = layer.out_stage.apply(y, ctx)
     return y
-
-
-def matmul_exact(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Integer matmul. Uses float64 BLAS when every partial sum stays below 2**53 (then each
-    product and sum is an exactly representable integer), else numpy's int64 loop."""
-    bound = float(np.abs(x).max(initial=0)) * float(np.abs(w).sum(axis=0).max(initial=0))
-    if bound < 2.0**53:
-        return (x.astype(np.float64) @ w.astype(np.float64)).astype(np.int64)
-    return x.astype(np.int64) @ w.astype(np.int64)
-
-
-def run(graph: IntGraph, x_int: np.ndarray) -> dict[str, np.ndarray]:
-    """Run the graph on integer inputs; returns {'input': x, <layer>: output, ...} in order."""
-    x = np.asarray(x_int, dtype=np.int64)
-    tensors = {"input": x}
-    ctx: dict = {"record": {}}
-    for layer in graph.layers:
-        x = dense(layer, x, ctx)
-        tensors.update(ctx["record"])  # stage intermediates, e.g. "fc0.pre", "fc0.g"
-        ctx["record"] = {}
-        tensors[layer.name] = x
-    return tensors

@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from codesign.errors import CodesignError
+from codesign.graph.core import Graph
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,10 @@ class IntGraph:
     name: str
     input_q: QuantSpec
     layers: list[DenseLayer]
+    # the one graph this chain was lowered from (codesign/ir/chain.py), and where each chain
+    # tensor ("input", "fc0", "fc0.pre", ...) lives in it: golden values come from there
+    source: Graph | None = None
+    tensor_of: dict[str, str] = field(default_factory=dict)
 
     @property
     def output_q(self) -> QuantSpec:

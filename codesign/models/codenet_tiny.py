@@ -345,10 +345,13 @@ def flow_rtl(model: str = NAME, cfg: dict | None = None) -> dict:
     return report
 
 
-def flow_synth(model: str = NAME) -> dict:
+def flow_synth(model: str = NAME, target: str = "xc7") -> dict:
     """`codesign synth codenet_tiny`: Yosys xc7 resources of the generated accelerator
     (reports/synth_xc7.json; the generic dense synthesis expects a stream top this model lacks)."""
     from codesign.codenet import synth
+
+    if target != "xc7":
+        raise CodesignError(f"`codesign synth {NAME}` synthesises for xc7 only, not '{target}'")
 
     rtl_dir = paths.model_dir(NAME) / "rtl"
     man_path = rtl_dir / "manifest.json"

@@ -6,8 +6,8 @@ A stage module takes the layer's 8-bit power-of-two QuantTensor `u` and returns 
   .bias_scale   the static scale of the next layer's input grid (its bias is rounded to
                 bias_scale * weight_scale),
   .int_repr()   the integer codes the stage emits (what the golden model records for the layer).
-In export mode it emits its own ONNX op, lowered by a function registered in
-codesign.ir.lower.STAGE_LOWERINGS into an IntGraph stage (codesign.ir.graph.Stage).
+In export mode it emits its own ONNX op, which the QONNX frontend reads into the one graph
+(codesign/graph/frontends/qonnx.py) and codesign/ir/chain.py lowers to an IntGraph stage.
 """
 
 from __future__ import annotations

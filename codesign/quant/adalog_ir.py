@@ -1,4 +1,4 @@
-"""AdaLog in the integer graph: the `codesign.LogQuant` ONNX op, its lowering and its two stages.
+"""AdaLog in the integer graph: the `codesign.LogQuant` ONNX op and its two MVU-chain stages.
 
 LogQuant(x) -> y, real values in and out (x on the power-of-two grid 2^in_exp of the preceding
 QONNX Quant): u = x / 2^in_exp, code = #{j : u < thresholds[j]},
@@ -6,11 +6,11 @@ y = X[code] * 2^(a_exp - frac_bits) with X = LUT[(code q) mod r] >> floor(code q
 zero code 2^bits - 1 (codesign.quant.adalog_rule). Attributes: bits, q, r, frac_bits, in_bits,
 in_exp, a_exp (A = 2^a_exp), and the tables thresholds and lut (checked against the rule).
 
-Lowering: the producer layer gets `AdaLogEncode` as out_stage (u -> codes, the tensor the golden
-model records as the layer's output; "<layer>.pre" holds u); the consumer gets `AdaLogDecode` as
-in_stage (codes -> X, recorded as "<consumer>.in"), whose decoded_q gives the matmul's input
-format. qonnx finds the op through codesign.ir.custom_ops.LAZY_OPS, which imports this module on
-first use; importing it registers the lowering.
+On the one graph (codesign/graph/frontends/qonnx.py) the op becomes a threshold Requant (encode)
+and a Lookup (decode). codesign/ir/chain.py lowers them back to stages for the RTL: the producer
+layer gets `AdaLogEncode` as out_stage (u -> codes, the layer's output tensor; "<layer>.pre" is
+u); the consumer gets `AdaLogDecode` as in_stage (codes -> X, "<consumer>.in"). qonnx finds the
+op through codesign.ir.custom_ops.LAZY_OPS, which imports this module on first use.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from qonnx.custom_op.base import CustomOp
 
 from codesign.errors import CodesignError
 from codesign.ir.graph import QuantSpec
-from codesign.ir.lower import StageLowering, register_stage_lowering
 from codesign.quant.adalog_rule import LogQuantSpec
 
 OP_TYPE = "LogQuant"
@@ -95,35 +94,6 @@ def node_spec(node: onnx.NodeProto) -> tuple[LogQuantSpec, int, int]:
     return spec, v["in_exp"], v["a_exp"]
 
 
-def _layers_before(lowering, node: onnx.NodeProto) -> int:
-    """Gemm/MatMul nodes upstream of `node` (lower.py names layers fc0, fc1, ... in that order)."""
-    n, t = 0, node.input[0]
-    while (src := lowering.producer.get(t)) is not None:
-        n += src.op_type in ("Gemm", "MatMul")
-        t = src.input[0]
-    return n
-
-
-def lower_log_quant(lowering, node: onnx.NodeProto, q_before: QuantSpec) -> StageLowering:
-    """STAGE_LOWERINGS entry: encoder on the producer, decoder on the consumer."""
-    spec, in_exp, a_exp = node_spec(node)
-    if q_before.signed or q_before.bits != spec.in_bits or q_before.scale_exp != in_exp:
-        raise CodesignError(
-            f"node '{node.name}' ({OP_TYPE}): expects unsigned {spec.in_bits}-bit input with "
-            f"scale 2^{in_exp}, the producer gives {'signed' if q_before.signed else 'unsigned'} "
-            f"{q_before.bits}-bit with scale 2^{q_before.scale_exp}"
-        )
-    consumer = f"fc{_layers_before(lowering, node)}"
-    dec = AdaLogDecode(spec, a_exp - spec.frac_bits, record=f"{consumer}.in")
-    return StageLowering(
-        out_stage=AdaLogEncode(spec),
-        out_tensor=node.output[0],
-        next_in_q=QuantSpec(bits=spec.bits, signed=False, scale_exp=0),
-        next_in_stage=dec,
-        next_attrs={"adalog": spec.as_dict()},
-    )
-
-
 class LogQuant(CustomOp):
     """qonnx view of the op (shape/type inference and float execution)."""
 
@@ -153,6 +123,3 @@ class LogQuant(CustomOp):
 
     def verify_node(self):
         return []
-
-
-register_stage_lowering(OP_TYPE, lower_log_quant)

@@ -13,7 +13,8 @@ The next layer therefore computes acc = (W @ q) * g + bias with its bias on the 
 2**(e_base - Gf) * s_w: `dyn_in` in codesign.ir.graph, g passed in ctx["g"].
 
 Importing this module registers the `codesign.AsqQuant` op with qonnx (through the lazy table in
-codesign.ir.custom_ops) and its lowering with codesign.ir.lower.register_stage_lowering.
+codesign.ir.custom_ops); the one graph's AsqDivide op (codesign/graph/ops/adaptive.py) is the
+division, and codesign/ir/chain.py lowers it back to this stage for the RTL.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from codesign.errors import CodesignError
+from codesign.graph.ops.adaptive import asq_divide
 from codesign.ir.custom_ops import FloatLikeFirstInput
 from codesign.ir.golden import matmul_exact, requantize
 from codesign.ir.graph import QuantSpec, Requant
-from codesign.ir.lower import StageLowering, _attr, register_stage_lowering
 from codesign.quant.common import check_bits
 
 OP_TYPE = "AsqQuant"
@@ -54,26 +55,6 @@ def check_k(k: int, what: str) -> int:
             "the input grid)"
         )
     return k
-
-
-def asq_divide(u: np.ndarray, g: np.ndarray, k: int, bits: int) -> np.ndarray:
-    """q = clamp(round_half_even(u * 2**k / g), 0, 2**bits - 1) for u (B, C) >= 0, g (B,) >= 1.
-
-    Computed as the RTL does: t = floor(2N / D), r = 2N - t*D with N = u << max(k, 0),
-    D = g << max(-k, 0); then floor(N/D) = t >> 1, and round up iff t is odd and (r > 0 or the
-    floor is odd) -- an exact tie r == 0 goes to the even neighbour.
-    """
-    u = np.asarray(u, dtype=np.int64)
-    g = np.asarray(g, dtype=np.int64).reshape(-1, 1)
-    if np.any(g < 1):
-        raise CodesignError("ASQ: adapter factor g must be >= 1")
-    num = np.left_shift(u, max(k, 0))
-    den = np.left_shift(g, max(-k, 0))
-    t = (2 * num) // den
-    r = 2 * num - t * den
-    fl = t >> 1
-    up = (t & 1) & ((r != 0) | (fl & 1)).astype(np.int64)
-    return np.clip(fl + up, 0, 2**bits - 1)
 
 
 @dataclass
@@ -233,42 +214,3 @@ class AsqQuant(FloatLikeFirstInput):
 
     def verify_node(self):
         return []
-
-
-def _layer_name(lowering, node) -> str:
-    """lower.py names layers fc0, fc1, ... in graph order: the Gemm/MatMul before this node."""
-    n = 0
-    for other in lowering.g.node:
-        if other is node or other.name == node.name:
-            break
-        n += other.op_type in ("Gemm", "MatMul")
-    return f"fc{n - 1}"
-
-
-def lower_asq(lowering, node, q_before: QuantSpec) -> StageLowering:
-    """AsqQuant -> out_stage of the previous layer; the next layer gets dyn_in and g <= 2**G-1."""
-    what = f"node '{node.name}' ({OP_TYPE})"
-    attrs = {a: _attr(node, a) for a in ATTRS}
-    if any(v is None for v in attrs.values()):
-        missing = [a for a, v in attrs.items() if v is None]
-        raise CodesignError(f"{what}: missing attribute(s) {', '.join(missing)}")
-    if len(node.input) != len(INPUTS):
-        raise CodesignError(f"{what}: expected {len(INPUTS)} inputs, got {len(node.input)}")
-    arrays = {n: lowering.const(i, node) for n, i in zip(INPUTS[1:], node.input[1:], strict=True)}
-    st = stage_from_arrays(_layer_name(lowering, node), arrays, attrs, what)
-    if q_before.signed or q_before.scale_exp != st.e_u:
-        raise CodesignError(
-            f"{what}: input must be an unsigned grid 2**{st.e_u} (a ReLU output), got {q_before}"
-        )
-    st.u_bits = q_before.bits
-    return StageLowering(
-        out_stage=st,
-        out_tensor=node.output[0],
-        next_in_q=st.decoded_q,
-        next_in_stage=None,
-        next_dyn_in=True,
-        next_attrs={"dyn_max": 2**st.G - 1, "asq_Gf": st.Gf},
-    )
-
-
-register_stage_lowering(OP_TYPE, lower_asq)

@@ -61,6 +61,29 @@ class _UniformQuantExport(torch.autograd.Function):
         )
 
 
+class _BiasQuantExport(torch.autograd.Function):
+    """Bias on the accumulator grid as a QONNX `Quant` node (integer values, scale s_in * s_w):
+    a float32 constant could not hold integer * scale exactly, so the file would not say which
+    integer the hardware adds (brevitas' Int32Bias exports its bias the same way)."""
+
+    @staticmethod
+    def forward(ctx, bias, scale, zero_point, bit_width):  # noqa: ARG004
+        return bias
+
+    @staticmethod
+    def symbolic(g, bias, scale, zero_point, bit_width):
+        return g.op(
+            f"{QONNX_DOMAIN}::Quant",
+            bias,
+            scale,
+            zero_point,
+            bit_width,
+            narrow_i=0,
+            signed_i=1,
+            rounding_mode_s="ROUND",
+        )
+
+
 def make_weight_quant(kind: str, out_channels: int, bits: int, **kw) -> nn.Module:
     """Factory used by the model zoo: 'post', 'post2' (base 2) or 'uniform'."""
     from codesign.errors import CodesignError
@@ -86,12 +109,16 @@ class QuantLinear(nn.Module):
         self.export_mode = False
         self._frozen: tuple | None = None
 
-    def quant_bias(self, in_scale: torch.Tensor) -> torch.Tensor:
-        """Bias rounded to the accumulator grid s_in * s_w[c] (STE)."""
+    def acc_scale(self, in_scale: torch.Tensor) -> torch.Tensor:
+        """s_in * s_w[c]: exact in float32, as s_in is a power of two."""
         acc_scale = in_scale * self.weight_quant.scale().reshape(-1)
         if isinstance(self.weight_quant, PostWeightQuant):
             acc_scale = acc_scale / 2**self.weight_quant.frac_bits
-        acc_scale = acc_scale.detach().to(self.bias.dtype)
+        return acc_scale.detach().to(self.bias.dtype)
+
+    def quant_bias(self, in_scale: torch.Tensor) -> torch.Tensor:
+        """Bias rounded to the accumulator grid s_in * s_w[c] (STE)."""
+        acc_scale = self.acc_scale(in_scale)
         b = self.bias / acc_scale
         return acc_scale * (b + (torch.round(b) - b).detach())
 
@@ -107,7 +134,9 @@ class QuantLinear(nn.Module):
             return
         wq = self.weight_quant
         form = wq.integer_form(self.weight)
-        bias = self.quant_bias(in_scale.detach()).float().clone()
+        acc_scale = self.acc_scale(in_scale.detach()).float()
+        b_int = torch.round(self.bias.float() / acc_scale)
+        bias = (b_int * acc_scale, acc_scale, torch.tensor(0.0), torch.tensor(32.0))
         if isinstance(wq, PostWeightQuant):
             args = (form["indices"], form["codebook"], form["scale"].float(), wq.bits, wq.base)
             self._frozen = ("lut", args + (wq.frac_bits,), bias)
@@ -120,7 +149,7 @@ class QuantLinear(nn.Module):
         if self.export_mode:
             kind, args, b = self._frozen
             fn = _LutQuantExport if kind == "lut" else _UniformQuantExport
-            return nn.functional.linear(x, fn.apply(*args), b)
+            return nn.functional.linear(x, fn.apply(*args), _BiasQuantExport.apply(*b))
         w = self.weight_quant(self.weight)
         b = self.quant_bias(in_scale)
         return nn.functional.linear(x, w.to(x.dtype), b.to(x.dtype))

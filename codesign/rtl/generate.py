@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from codesign.errors import CodesignError
+from codesign.errors import CodesignError, fail
 from codesign.ir.graph import IntGraph
 from codesign.paths import FLOWS_DIR, build_root
 from codesign.rtl.folding import check_folding, load_folding
@@ -349,7 +349,7 @@ def load_manifest(rtl_dir: str | Path) -> dict:
 
 def model_graph(model: str, build_dir: str | Path = "build") -> IntGraph:
     """The model's IntGraph from build/<model>/onnx/model.onnx (loader imported lazily)."""
-    from codesign.ir.lower import load_int_graph
+    from codesign.ir.chain import load_int_graph
 
     onnx_path = Path(build_dir) / model / "onnx" / "model.onnx"
     if not onnx_path.is_file():
@@ -380,8 +380,7 @@ def main(argv: list[str]) -> int:
                 print(res["log"], file=sys.stderr)
                 raise CodesignError(f"{out / man['top_file']}: {res['warnings']} lint warnings")
     except CodesignError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
     print(f"wrote {out}/ (top {man['top']}, {len(man['layers'])} layers)")
     for lay in man["layers"]:
         print(

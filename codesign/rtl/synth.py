@@ -14,11 +14,10 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from codesign.errors import CodesignError
+from codesign.errors import CodesignError, fail
 from codesign.paths import build_root
 from codesign.rtl.generate import load_manifest
 from codesign.rtl.reports import write_report
@@ -229,8 +228,7 @@ def main(argv: list[str]) -> int:
             root / "rtl", a.target, root / "synth" / a.target, device=a.device, pnr=not a.no_pnr
         )
     except CodesignError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
     path = root / "reports" / f"synth_{a.target}.json"
     write_report(rep, path)
     keys = (

@@ -265,9 +265,12 @@ def sim(model: str, samples: int | None = None, membranes: bool = True) -> dict:
     return report
 
 
-def synth(model: str) -> dict:
+def synth(model: str, target: str = "xc7") -> dict:
     """Yosys xc7 resources of the generated core (the same generic synth_xilinx run as CoDeNet)."""
     from codesign.codenet.synth import resources
+
+    if target != "xc7":
+        raise CodesignError(f"`codesign synth {model}` synthesises for xc7 only, not '{target}'")
 
     rtl_dir = paths.model_dir(model) / "rtl"
     man = rtl_dir / "manifest.json"

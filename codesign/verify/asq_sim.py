@@ -224,7 +224,7 @@ def main(argv: list[str]) -> int:
     a = ap.parse_args(argv)
     root = Path(a.build_dir) / a.model
     try:
-        from codesign.ir.lower import load_int_graph
+        from codesign.ir.chain import load_int_graph
 
         graph = load_int_graph(root / "onnx" / "model.onnx", a.model)
         gpath = root / "golden" / "layers.npz"

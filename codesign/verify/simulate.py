@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from codesign.errors import CodesignError
+from codesign.errors import CodesignError, fail
 from codesign.ir.compare import compare_layers, describe
 from codesign.ir.graph import IntGraph
 from codesign.paths import FLOWS_DIR, build_root
@@ -52,7 +51,7 @@ def _prepare(model, golden, folding, build_dir) -> tuple[Path, dict, dict[str, n
         rtl_dir = Path(build_dir) / "rtl"
         generate(model, folding, rtl_dir)
         if any(lay.name not in gold for lay in model.layers):
-            from codesign.ir.golden import run
+            from codesign.ir.chain import run
 
             gold = {**run(model, gold["input"]), **gold}
     else:
@@ -243,8 +242,7 @@ def main(argv: list[str]) -> int:
             seed=a.seed,
         )
     except CodesignError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
     out = root / "reports" / "rtl_sim.json"
     write_report(rep, out)
     print(

@@ -11,9 +11,9 @@ from codesign import paths
 from codesign.energy import cli, targets
 from codesign.energy.techfile import load_all
 from codesign.errors import CodesignError
-from codesign.ir import golden
+from codesign.ir import chain
+from codesign.ir.chain import load_int_graph
 from codesign.ir.graph import DenseLayer, IntGraph, QuantSpec, Requant
-from codesign.ir.lower import load_int_graph
 
 REPO_REPORTS = Path(__file__).resolve().parents[2] / "build" / "digits_mlp" / "reports"
 MODEL = "tiny_mlp"
@@ -44,7 +44,7 @@ def two_layer_graph() -> IntGraph:
 def write_model(graph: IntGraph) -> None:
     """Golden tensors and simulator reports shaped like the real ones (fixtures)."""
     x = np.random.default_rng(1).integers(0, 256, (20, 6))
-    t = golden.run(graph, x)
+    t = chain.run(graph, x)
     paths.golden_dir(MODEL).mkdir(parents=True, exist_ok=True)
     np.savez(paths.golden_dir(MODEL) / "layers.npz", **t)
     rep = paths.reports_dir(MODEL)

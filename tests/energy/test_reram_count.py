@@ -9,7 +9,7 @@ from zoo_fixtures import hand_input_spikes, hand_snn_graph, snn_dense_graph, spi
 
 from codesign.energy import im2col, reram_count, zoo
 from codesign.energy.techfile import load_all
-from codesign.ir import golden
+from codesign.ir import chain
 from codesign.sim.reram.config import CrossbarConfig
 from codesign.sim.reram.energy import energy_breakdown
 from codesign.sim.reram.mapping import map_graph
@@ -47,7 +47,7 @@ def test_dense_counts_equal_the_simulator(changes):
     """Without zero skipping, on an ideal crossbar, the counts are the simulator's own."""
     g = two_layer_graph()
     x = np.random.default_rng(1).integers(0, 256, (20, 6))
-    t = golden.run(g, x)
+    t = chain.run(g, x)
     cfg = CrossbarConfig.ideal(**changes)
     m = map_graph(g, cfg)
     m.run(x)

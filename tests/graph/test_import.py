@@ -121,3 +121,20 @@ def test_shipped_espcn_differs_only_at_float32_ties():
     first = next((r for r in quant if r["mismatches"]), None)
     if first is not None:
         assert first["tie_distance"] < 1e-4, oracle.describe(rep)
+
+
+@pytest.mark.parametrize(
+    "name,needle",
+    [
+        ("brevitas_mlp", r"\(Requant\) has no round-half-even multiply-shift form"),
+        ("cnv_w2a2", r"\(Conv\) of 'cnv_w2a2' cannot go to the MVU chain"),
+    ],
+)
+def test_mvu_chain_refuses_what_it_cannot_take_by_node(imported, name, needle):
+    from codesign.errors import CodesignError
+    from codesign.ir import chain
+
+    imp, _ = imported[name]
+    with pytest.raises(CodesignError, match=needle) as e:
+        chain.lower(imp.graph)
+    assert "`codesign golden` and `codesign energy` take every op" in str(e.value)

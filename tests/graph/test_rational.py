@@ -56,3 +56,20 @@ def test_float_threshold_exact_for_doubles():
     assert Fraction(f) >= t and Fraction(np.nextafter(f, -np.inf)) < t
     g = float_threshold(Fraction(1, 2), False)
     assert g > 0.5 and np.nextafter(g, -np.inf) == 0.5
+
+
+def test_fast_threshold_count_equals_a_binary_search():
+    """count_at_or_below's guess-and-correct path against numpy's searchsorted, on inputs that sit
+    exactly on, and one float step either side of, every threshold."""
+    from codesign.graph.ops.quantize import count_at_or_below
+
+    rng = np.random.default_rng(0)
+    for n, step in ((255, 1 / 255), (15, 0.5), (63, 3.0)):
+        t = np.arange(n) * step - 0.37  # an input quantizer's table: evenly spaced ...
+        some = rng.integers(0, n, 3)
+        t[some] = np.nextafter(t[some], np.inf)  # ... up to the rounding of exact boundaries
+        x = np.concatenate(
+            [t, np.nextafter(t, -np.inf), np.nextafter(t, np.inf), rng.uniform(-2, n * step, 500)]
+        )
+        x = np.concatenate([x, [-1e30, 1e30]])
+        assert np.array_equal(count_at_or_below(t, x), np.searchsorted(t, x, side="right"))

@@ -9,8 +9,8 @@ import pytest
 from hwtest_util import CACHE
 from trained_variants import trained_adalog
 
+from codesign.ir.chain import load_int_graph
 from codesign.ir.compare import compare_layers
-from codesign.ir.lower import load_int_graph
 from codesign.quant.adalog_rule import LogQuantSpec
 from codesign.rtl.folding import load_folding
 from codesign.rtl.generate import generate

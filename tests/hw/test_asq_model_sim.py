@@ -10,9 +10,9 @@ from hwtest_util import CACHE, mvu_bench
 from trained_variants import trained_asq
 
 from codesign.errors import CodesignError
+from codesign.ir.chain import load_int_graph
 from codesign.ir.golden import dense as golden_dense
 from codesign.ir.graph import DenseLayer, QuantSpec, Requant
-from codesign.ir.lower import load_int_graph
 from codesign.rtl.folding import load_folding
 from codesign.rtl.generate import generate
 from codesign.rtl.hexmem import hex_lines, read_hex

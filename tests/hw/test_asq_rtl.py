@@ -11,8 +11,8 @@ import pytest
 from hwtest_util import CACHE
 from trained_variants import trained_asq
 
+from codesign.ir.chain import load_int_graph
 from codesign.ir.graph import Requant
-from codesign.ir.lower import load_int_graph
 from codesign.quant.asq_int import AsqIntStage
 from codesign.rtl.asq_hw import dyn_requant_params
 from codesign.rtl.lint import lint

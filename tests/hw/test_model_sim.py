@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hwtest_util import CACHE
 
-from codesign.ir.golden import run
+from codesign.ir.chain import run
 from codesign.rtl.generate import generate
 from codesign.rtl.synthetic import synthetic_inputs, synthetic_mlp
 from codesign.rtl.toolenv import REPO_ROOT
@@ -94,7 +94,7 @@ def test_planted_weight_fault_is_named(graph_and_golden):
 
 def test_digits_mlp_under_verilator(trained_digits):
     """The real exported model: 120 test samples streamed with gaps and back-pressure."""
-    from codesign.ir.lower import load_int_graph
+    from codesign.ir.chain import load_int_graph
     from codesign.rtl.folding import load_folding
 
     g = load_int_graph(trained_digits / "onnx" / "model.onnx", "digits_mlp")

@@ -10,7 +10,7 @@ import pytest
 from onnx import helper
 
 from codesign.errors import CodesignError
-from codesign.ir.lower import load_int_graph
+from codesign.ir.chain import load_int_graph
 from codesign.models.digits_mlp import QuantMLP
 
 
@@ -125,5 +125,7 @@ def test_float_weights_are_refused(tmp_path):
     )
     path = tmp_path / "float.onnx"
     onnx.save(m, str(path))
-    with pytest.raises(CodesignError, match="node 'mm' \\(MatMul\\): weight 'W' is not quantized"):
+    with pytest.raises(
+        CodesignError, match="node 'mm' \\(MatMul\\): weight 'W' is a float constant, not quantized"
+    ):
         load_int_graph(path)

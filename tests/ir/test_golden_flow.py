@@ -7,9 +7,10 @@ import onnx
 import pytest
 
 from codesign import flow, paths
-from codesign.ir import golden as gold
+from codesign.graph.ops import quantize
+from codesign.ir import chain
+from codesign.ir.chain import load_int_graph
 from codesign.ir.compare import compare_layers, describe
-from codesign.ir.lower import load_int_graph
 from codesign.models import digits_mlp
 
 
@@ -53,9 +54,11 @@ def test_flipped_weight_bit_is_named_by_layer_and_index(trained_digits):
     c = int((pt["fc1"] > 0).sum(axis=0).argmax())
     # flip the lowest bit of its stored index: a neighbouring codebook level
     flipped = lay.indices[c, j] ^ 1
-    lay.indices[c, j] = flipped if flipped < len(lay.codebook) else lay.indices[c, j] - 1
-    lay.weight = lay.codebook[lay.indices]
-    res = gold.run(g, gold.quantize_input(xte, g.input_q))
+    flipped = flipped if flipped < len(lay.codebook) else lay.indices[c, j] - 1
+    # planted in the one graph's Dense node, which the golden executor runs
+    (node,) = [n for n in g.source.nodes if n.name == lay.attrs["onnx_node"]]
+    node.params["weight"][c, j] = lay.codebook[flipped]
+    res = chain.run_float(g, xte)
     rep = compare_layers(res, pt, ["input", "fc0", "fc1", "fc2"], "golden", "pytorch")
     assert rep["mismatches"] > 0
     assert rep["layers"]["fc0"] == 0
@@ -70,11 +73,13 @@ def test_wrong_rounding_is_caught(trained_digits, monkeypatch):
     g = load_int_graph(trained_digits / "onnx" / "model.onnx")
     pt, xte = _pytorch_ints()
 
-    def truncating(v, shift, rounding):  # a backend that shifts without rounding
-        return np.right_shift(np.asarray(v), np.asarray(shift))
+    def truncating(x, p, attrs):  # a requantiser that shifts without rounding
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        v = x * p["mult"].reshape(shape) + p["add"].reshape(shape)
+        return np.clip(np.right_shift(v, int(attrs["shift"])), attrs["lo"], attrs["hi"])
 
-    monkeypatch.setattr(gold, "round_shift", truncating)
-    res = gold.run(g, gold.quantize_input(xte, g.input_q))
+    monkeypatch.setattr(quantize, "dyadic_requant", truncating)
+    res = chain.run_float(g, xte)
     rep = compare_layers(res, pt, ["input", "fc0", "fc1", "fc2"], "golden", "pytorch")
     assert rep["mismatches"] > 0
     f = rep["first_mismatch"]

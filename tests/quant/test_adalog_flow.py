@@ -14,8 +14,8 @@ from qonnx.custom_op.registry import getCustomOp
 from trained_variants import trained_adalog
 
 from codesign.errors import CodesignError
+from codesign.ir.chain import from_onnx, load_int_graph
 from codesign.ir.compare import compare_layers
-from codesign.ir.lower import load_int_graph, lower
 from codesign.quant.adalog_rule import LogQuantSpec
 
 ORDER = ["input", "fc0.pre", "fc0", "fc1.in", "fc1.pre", "fc1", "fc2.in", "fc2"]
@@ -97,22 +97,22 @@ def _tampered(model_dir, **attrs) -> tuple[onnx.ModelProto, str]:
 def test_tampered_or_bad_log_quant_nodes_are_rejected(model_dir):
     proto, name = _tampered(model_dir, r=0)
     with pytest.raises(CodesignError, match=f"node '{name}' \\(LogQuant\\): AdaLog: r = 0"):
-        lower(proto)
+        from_onnx(proto)
     proto, name = _tampered(model_dir, bits=9)
     with pytest.raises(CodesignError, match=f"node '{name}'.*bits = 9 out of range"):
-        lower(proto)
+        from_onnx(proto)
     p0 = onnx.load(str(model_dir / "onnx" / "model.onnx"))
     th = list(next(n for n in p0.graph.node if n.op_type == "LogQuant").attribute)
     th = list(onnx.helper.get_attribute_value(next(x for x in th if x.name == "thresholds")))
     th[3] += 1
     proto, name = _tampered(model_dir, thresholds=th)
     with pytest.raises(CodesignError, match=f"node '{name}'.*thresholds differ"):
-        lower(proto)
+        from_onnx(proto)
     first = next(n for n in p0.graph.node if n.op_type == "LogQuant")
     a = {x.name: onnx.helper.get_attribute_value(x) for x in first.attribute}
     proto, name = _tampered(model_dir, in_exp=a["in_exp"] - 1, a_exp=a["a_exp"] - 1)
     with pytest.raises(CodesignError, match=f"node '{name}'.*expects unsigned 8-bit input"):
-        lower(proto)
+        from_onnx(proto)
 
 
 def test_generated_top_inserts_the_units_and_refuses_other_stages(model_dir, tmp_path):

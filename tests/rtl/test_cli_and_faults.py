@@ -29,7 +29,7 @@ def rtl(tmp_path_factory):
 def test_verbs_report_one_line_and_exit_2(tmp_path, capsys, verb, argv):
     assert verb([*argv, "--build-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error:") and "ghost" in err[0]
+    assert len(err) == 1 and err[0].startswith("codesign: error:") and "ghost" in err[0]
 
 
 def test_golden_missing_a_layer_is_named(rtl):

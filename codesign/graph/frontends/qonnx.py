@@ -31,6 +31,7 @@ from codesign.graph.build import emit
 from codesign.graph.core import Graph, Real, Tensor
 from codesign.graph.frontends.symbolic import (
     Const,
+    Dyn,
     FloatIn,
     QConst,
     Sym,
@@ -110,7 +111,8 @@ def _first_line(e: BaseException) -> str:
 def normalise(proto: onnx.ModelProto, where: str = "model"):
     """qonnx ModelWrapper of a cleaned copy: custom-domain opsets added, shapes inferred."""
     from qonnx.core.modelwrapper import ModelWrapper
-    from qonnx.util.cleanup import cleanup_model
+
+    from codesign.ir import custom_ops  # the `codesign` domain (LutQuant, AsqQuant, LogQuant)
 
     proto = onnx.ModelProto.FromString(proto.SerializeToString())
     for n in proto.graph.node:
@@ -126,10 +128,56 @@ def normalise(proto: onnx.ModelProto, where: str = "model"):
         onnx.checker.check_model(proto)
     except Exception as e:
         raise CodesignError(f"malformed ONNX {where}: {_first_line(e)}") from None
+    if any(n.domain == custom_ops.DOMAIN for n in proto.graph.node):
+        for n in proto.graph.node:
+            if n.domain == custom_ops.DOMAIN and custom_ops.load_op(n.op_type) is None:
+                raise CodesignError(
+                    f"unsupported op: node '{n.name}' ({n.domain}.{n.op_type}) is not a codesign op"
+                )
     try:
-        model = cleanup_model(ModelWrapper(proto))
+        model = clean(ModelWrapper(proto))
     except Exception as e:  # qonnx's passes fail with assorted errors on inconsistent graphs
         raise CodesignError(f"cannot normalise {where} with qonnx: {_first_line(e)}") from None
+    return model
+
+
+# qonnx's `cleanup_model` passes, with every quantizer kept unfolded: its own list spares only
+# Quant/BipolarQuant, so it would fold FloatQuant and our LutQuant into float weights.
+PRESERVED_OPS = ["Quant", "BipolarQuant", "FloatQuant", "LutQuant", "QuantizeLinear"]
+
+
+def clean(model, rename: bool = False):
+    """qonnx's cleanup sequence (shapes, constant folding) keeping quantizers. The import keeps
+    the file's node and tensor names (errors and reports name what the user wrote) and only
+    names nodes that have none; `rename` gives qonnx's readable names (for files we write)."""
+    from qonnx.transformation.fold_constants import FoldConstants
+    from qonnx.transformation.general import (
+        GiveReadableTensorNames,
+        GiveUniqueNodeNames,
+        GiveUniqueParameterTensors,
+        RemoveStaticGraphInputs,
+        RemoveUnusedTensors,
+    )
+    from qonnx.transformation.infer_shapes import InferShapes
+    from qonnx.transformation.quant_constant_folding import FoldTransposeIntoQuantInit
+
+    seen: set[str] = set()
+    for i, n in enumerate(model.graph.node):
+        if not n.name or n.name in seen:
+            n.name = f"{n.op_type}_{i}"
+        seen.add(n.name)
+    passes = [
+        InferShapes(),
+        GiveUniqueParameterTensors(),
+        FoldConstants(exclude_op_types=PRESERVED_OPS),
+        FoldTransposeIntoQuantInit(),
+        RemoveUnusedTensors(),
+        RemoveStaticGraphInputs(),
+    ]
+    if rename:
+        passes += [GiveUniqueNodeNames(), GiveReadableTensorNames()]
+    for t in [*passes, InferShapes()]:
+        model = model.transform(t)
     return model
 
 
@@ -363,6 +411,12 @@ class _Walk:
             raise CodesignError(
                 f"node '{node.name}': the input quantizer must have one scale and zero point"
             )
+        if spec.bits > MAX_LEVEL_BITS:
+            raise CodesignError(
+                f"node '{node.name}' (Quant): bit width {spec.bits} out of range for the input "
+                f"quantizer (1..{MAX_LEVEL_BITS}: it compares the float input with one threshold "
+                "per level)"
+            )
         sf, zf = frac(s[0]), frac(zp[0])
         levels, thr = _levels(spec), []
         for j in levels[1:]:
@@ -496,6 +550,106 @@ class _Walk:
         out_bias = frac(a.get("out_bias", 0.0))
         self.vals[node.output[0]] = self.new_sym(t, out_scale, out_bias, node.output[0], "quant")
 
+    # codesign's own quantizer ops (what `codesign export` writes; codesign/ir/custom_ops.py)
+    def op_LutQuant(self, node):
+        idx = self.const(node.input[0], node, "indices")
+        cb = self.const(node.input[1], node, "codebook")
+        scale = self.const(node.input[2], node, "scale")
+        _check_scale(scale, node)
+        for what, arr in (("indices", idx), ("codebook", cb)):
+            if arr.size == 0 or np.any(arr != np.round(arr)):
+                raise CodesignError(f"node '{node.name}' (LutQuant): {what} must be integers")
+        idx, cb = idx.astype(np.int64), cb.astype(np.int64).reshape(-1)
+        if idx.min() < 0 or idx.max() >= len(cb):
+            raise CodesignError(f"node '{node.name}' (LutQuant): index outside the codebook")
+        a = _attrs(node)
+        lut = {"indices": idx, "codebook": cb}
+        lut.update(
+            base=float(a.get("base", 0.0)),
+            frac_bits=int(a.get("frac_bits", 0)),
+            post_bits=int(a.get("bits", 0)),
+        )
+        bits = max(1, int(np.ceil(np.log2(len(cb)))))
+        s = compress(fracs(np.asarray(scale, dtype=np.float64)))
+        self.vals[node.output[0]] = QConst(cb[idx], s, bits, False, node.name, lut)
+
+    def op_AsqQuant(self, node):
+        from codesign.quant.asq_int import ATTRS, INPUTS, stage_from_arrays
+
+        what = f"node '{node.name}' (AsqQuant)"
+        a = _attrs(node)
+        missing = [k for k in ATTRS if k not in a]
+        if missing or len(node.input) != len(INPUTS):
+            raise CodesignError(f"{what}: needs inputs {INPUTS} and attributes {ATTRS}")
+        arrays = {
+            n: self.const(i, node, n) for n, i in zip(INPUTS[1:], node.input[1:], strict=True)
+        }
+        st = stage_from_arrays(node.name, arrays, {k: a[k] for k in ATTRS}, what)
+        u = self.input_sym(node.input[0], node)
+        ut = self.graph.tensors[u.tensor]
+        if np.any(obj(u.offset) != 0) or set(np.asarray(u.scale, dtype=object).reshape(-1)) != {
+            Fraction(2) ** st.e_u
+        }:
+            raise CodesignError(f"{what}: input must be codes on the grid 2**{st.e_u}")
+        if ut.itype.lo < 0 or ut.itype.hi >= 2**8:
+            raise CodesignError(f"{what}: input must be unsigned 8-bit codes (a ReLU's output)")
+        # the adapter, as plain layers: h = requant(W1 u + b1), g = requant(W2 h + b2)
+        h = emit(
+            self.graph, "Dense", f"{node.name}_adapter_fc1", [u.tensor], params={"weight": st.w1}
+        )
+        h = emit(
+            self.graph, "Requant", f"{node.name}_h", [h.name], **_dyadic_requant(st.rq1, st.b1)
+        )
+        g = emit(
+            self.graph, "Dense", f"{node.name}_adapter_fc2", [h.name], params={"weight": st.w2}
+        )
+        g = emit(
+            self.graph, "Requant", f"{node.name}_g", [g.name], **_dyadic_requant(st.rq2, st.b2)
+        )
+        attrs = {k: int(getattr(st, k)) for k in ("bits", "G", "Gf", "k", "e_u", "e_base")}
+        q = emit(self.graph, "AsqDivide", node.name, [u.tensor, g.name], attrs=attrs)
+        self.vals[node.output[0]] = Dyn(q.name, g.name, Fraction(2) ** (st.e_base - st.Gf))
+
+    def op_LogQuant(self, node):
+        from codesign.quant.adalog_ir import node_spec
+
+        spec, in_exp, a_exp = node_spec(node)
+        u = self.input_sym(node.input[0], node)
+        ut = self.graph.tensors[u.tensor]
+        grid = set(np.asarray(u.scale, dtype=object).reshape(-1))
+        bad_grid = np.any(obj(u.offset) != 0) or grid != {Fraction(2) ** in_exp}
+        if bad_grid or ut.itype.lo < 0 or ut.itype.hi >= 2**spec.in_bits:
+            raise CodesignError(
+                f"node '{node.name}' (LogQuant): expects unsigned {spec.in_bits}-bit input with "
+                f"scale 2^{in_exp}, the producer gives [{ut.itype.lo}, {ut.itype.hi}] with scale "
+                f"{', '.join(str(v) for v in sorted(grid))}"
+            )
+        # encode: code = #{j : u < T[j]} = #{j : -u >= 1 - T[j]}, a threshold unit of sign -1
+        thr = np.sort(1 - spec.thresholds)
+        info = {"adalog": spec.as_dict(), "in_exp": in_exp, "a_exp": a_exp}
+        codes = emit(
+            self.graph,
+            "Requant",
+            f"{node.name}_encode",
+            [u.tensor],
+            attrs={"rounding": "thresholds", "bipolar": False, **info},
+            params={
+                "sign": np.array([-1], dtype=np.int64),
+                "thresholds": thr.reshape(1, -1).astype(np.int64),
+                "levels": np.arange(len(thr) + 1, dtype=np.int64),
+            },
+        )
+        x = emit(
+            self.graph,
+            "Lookup",
+            f"{node.name}_decode",
+            [codes.name],
+            attrs=info,
+            params={"table": spec.decode_table.astype(np.int64)},
+        )
+        scale = Fraction(2) ** (a_exp - spec.frac_bits)
+        self.vals[node.output[0]] = self.new_sym(x, scale, Fraction(0), node.output[0], "quant")
+
     # linear ops
     def weights(self, name: str, node) -> QConst:
         w = self.val(name, node)
@@ -511,8 +665,14 @@ class _Walk:
             "(only constant weights are supported)"
         )
 
-    def input_sym(self, name: str, node) -> Sym:
+    def input_sym(self, name: str, node, dynamic: bool = False) -> Sym:
         x = self.val(name, node)
+        if isinstance(x, Dyn):
+            if dynamic:
+                return x
+            raise CodesignError(
+                f"node '{node.name}' ({node.op_type}) reads ASQ codes; only a Gemm/MatMul can"
+            )
         if isinstance(x, FloatIn):
             raise CodesignError(
                 f"node '{node.name}' ({node.op_type}) reads the float input without a quantizer; "
@@ -550,7 +710,10 @@ class _Walk:
             )
         return np.broadcast_to(b, (n_out,)).astype(object)
 
-    def dense(self, node, x: Sym, w: QConst, w_oi: np.ndarray, w_scale_o, bias, mul=Fraction(1)):
+    def dense(self, node, x, w: QConst, w_oi: np.ndarray, w_scale_o, bias, mul=Fraction(1)):
+        g = None
+        if isinstance(x, Dyn):  # ASQ codes: sum on the codes, then times the sample's g
+            g, x = x.g, Sym(x.q, obj(x.scale), obj(Fraction(0)))
         xt = self.graph.tensors[x.tensor]
         if len(xt.shape) != 1:
             raise CodesignError(
@@ -563,7 +726,16 @@ class _Walk:
             [sum((int(v) * o for v, o in zip(row, off, strict=True)), Fraction(0)) for row in w_oi],
             dtype=object,
         )
-        t = emit(self.graph, "Dense", node.name, [x.tensor], params={"weight": w_oi})
+        params = {"weight": w_oi}
+        attrs: dict = {"weight_bits": w.bits}
+        if w.lut is not None:  # the stored form: codebook indices (same layout as w_oi)
+            idx = w.lut["indices"]
+            params["indices"] = np.ascontiguousarray(idx if idx.shape == w_oi.shape else idx.T)
+            params["codebook"] = w.lut["codebook"]
+            attrs["lut"] = {k: v for k, v in w.lut.items() if k not in ("indices", "codebook")}
+        t = emit(self.graph, "Dense", node.name, [x.tensor], attrs=attrs, params=params)
+        if g is not None:
+            t = emit(self.graph, "Mul", f"{node.name}_times_g", [t.name, g])
         scale = np.array([s_x * s * mul for s in w_scale_o], dtype=object)
         offset = np.array(
             [s * wo * mul + b for s, wo, b in zip(w_scale_o, w_off, bias, strict=True)],
@@ -572,7 +744,7 @@ class _Walk:
         self.vals[node.output[0]] = self.new_sym(t, scale, offset, node.output[0], "acc")
 
     def op_MatMul(self, node):
-        x = self.input_sym(node.input[0], node)
+        x = self.input_sym(node.input[0], node, dynamic=True)
         w = self.weights(node.input[1], node)
         if w.q.ndim != 2:
             raise CodesignError(f"node '{node.name}' (MatMul): weight must be 2-D")
@@ -583,7 +755,7 @@ class _Walk:
         a = _attrs(node)
         if a.get("transA", 0):
             raise CodesignError(f"node '{node.name}' (Gemm): transA is not supported")
-        x = self.input_sym(node.input[0], node)
+        x = self.input_sym(node.input[0], node, dynamic=True)
         w = self.weights(node.input[1], node)
         trans_b = bool(a.get("transB", 0))
         w_oi = w.q if trans_b else w.q.T
@@ -1017,6 +1189,27 @@ def _dyadic_form(a_list, c_list, spec: _QSpec, itype, levels):
     params = {"mult": np.array(mult, dtype=np.int64), "add": np.array(add, dtype=np.int64)}
     mode = "FLOOR" if spec.mode == "FLOOR" else "ROUND"
     return params, {"shift": shift, "mode": mode, "lo": int(levels[0]), "hi": int(levels[-1])}
+
+
+def _dyadic_requant(rq, bias) -> dict:
+    """Requant params for y = clip(round((acc + bias) * m[c] / 2**sh[c]), lo, hi), per channel
+    m and sh (ASQ's adapter): one common shift, m scaled up to it (the same integers)."""
+    m = np.asarray(rq.multiplier, dtype=np.int64).reshape(-1)
+    sh = np.asarray(rq.shift, dtype=np.int64).reshape(-1)
+    shift = int(sh.max())
+    mult = m << (shift - sh)
+    add = np.asarray(bias, dtype=np.int64).reshape(-1) * mult
+    return {
+        "attrs": {
+            "rounding": "ROUND",
+            "bipolar": False,
+            "shift": shift,
+            "mode": "ROUND",
+            "lo": int(rq.lo),
+            "hi": int(rq.hi),
+        },
+        "params": {"mult": mult, "add": add, "levels": np.arange(rq.lo, rq.hi + 1, dtype=np.int64)},
+    }
 
 
 def _topological(g) -> list:

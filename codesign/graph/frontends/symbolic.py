@@ -74,6 +74,8 @@ class QConst:
     bits: int
     bipolar: bool
     node: str
+    # a LUT weight quantizer (POST): q = codebook[indices]; what the hardware stores
+    lut: dict | None = None
 
     def real(self) -> np.ndarray:
         return self.q.astype(object) * self.scale
@@ -96,6 +98,16 @@ class FloatIn:
         if m <= 0:
             raise ValueError("only a positive scaling of the float input folds into its quantizer")
         return FloatIn(self.tensor, self.mul * m, self.add * m + a, self.relu, self.shape)
+
+
+@dataclass
+class Dyn:
+    """Codes whose step changes per sample (ASQ): real = q * g * scale, g one integer per sample.
+    The consumer multiplies its accumulator by g, which puts it back on a static grid."""
+
+    q: str
+    g: str
+    scale: Fraction
 
 
 @dataclass

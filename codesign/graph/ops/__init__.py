@@ -7,10 +7,12 @@ add it to OPS below, and teach the frontends and backends that should take it.
 from __future__ import annotations
 
 from codesign.errors import CodesignError
+from codesign.graph.ops.adaptive import AsqDivide
 from codesign.graph.ops.base import Op
-from codesign.graph.ops.elementwise import Add, Clip
+from codesign.graph.ops.elementwise import Add, Clip, Mul
 from codesign.graph.ops.layout import Concat, DepthToSpace, Reshape, Transpose, Upsample
 from codesign.graph.ops.linear import Conv, Dense
+from codesign.graph.ops.lookup import Lookup
 from codesign.graph.ops.pool import MaxPool, SumPool
 from codesign.graph.ops.quantize import Quantize, Requant
 
@@ -25,6 +27,9 @@ OPS: dict[str, Op] = {
         SumPool(),
         Add(),
         Clip(),
+        Mul(),
+        Lookup(),
+        AsqDivide(),
         Reshape(),
         Transpose(),
         Concat(),

@@ -50,3 +50,26 @@ class Clip(Op):
 
     def count(self, node: Node, graph: Graph):
         return {"compare": 2 * int(np.prod(graph.tensors[node.outputs[0]].shape))}
+
+
+class Mul(Op):
+    """y = a * b, b one integer per sample (shape (1,)) or a's shape: a dynamic scale factor
+    applied to an accumulator (ASQ's per-sample g, which the next layer multiplies in)."""
+
+    op_type = "Mul"
+
+    def infer(self, node: Node, graph: Graph):
+        a, b = (graph.tensors[i] for i in node.inputs)
+        if b.shape not in ((1,), a.shape):
+            raise CodesignError(f"node '{node.name}' (Mul): shapes {a.shape} and {b.shape}")
+        ends = [x * y for x in (a.itype.lo, a.itype.hi) for y in (b.itype.lo, b.itype.hi)]
+        return [(a.shape, IntType(min(ends), max(ends)))]
+
+    def execute(self, node: Node, xs):
+        a, b = as_int64(xs[0]), as_int64(xs[1])
+        if b.shape[1:] == (1,):
+            b = b.reshape((-1,) + (1,) * (a.ndim - 1))
+        return [a * b]
+
+    def count(self, node: Node, graph: Graph):
+        return {"mult": int(np.prod(graph.tensors[node.outputs[0]].shape))}

@@ -27,8 +27,11 @@ def _channels_first(y: np.ndarray, ndim: int) -> np.ndarray:
 
 def apply_thresholds(x: np.ndarray, sign, thresholds, levels) -> np.ndarray:
     """levels[count(sign*x >= t)] per channel (axis 1), with one searchsorted per channel."""
-    xl = _channels_last(x)
     c_count = thresholds.shape[0]
+    if c_count == 1 and (sign is None or np.all(np.asarray(sign) == np.asarray(sign).flat[0])):
+        s = 1 if sign is None else np.asarray(sign).flat[0]  # one table: one search for all
+        return levels[count_at_or_below(thresholds[0], s * x)]
+    xl = _channels_last(x)
     out = np.empty(xl.shape, dtype=np.int64)
     flat_x = xl.reshape(-1, xl.shape[-1]) if xl.ndim > 1 else xl.reshape(-1, 1)
     flat_o = out.reshape(flat_x.shape)
@@ -38,6 +41,27 @@ def apply_thresholds(x: np.ndarray, sign, thresholds, levels) -> np.ndarray:
         idx = np.searchsorted(thresholds[k], s * flat_x[:, c], side="right")
         flat_o[:, c] = levels[idx]
     return _channels_first(out, x.ndim)
+
+
+def count_at_or_below(t: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """#{j : t[j] <= x} for ascending t, exactly. For evenly spaced tables (a uniform quantizer)
+    a division guesses the count and compare steps correct it to the exact one (the loop ends
+    only where t[k-1] <= x < t[k]); otherwise a binary search."""
+    n = len(t)
+    if n < 16 or x.dtype.kind != "f" or not (t[-1] > t[0]):  # integers: no float rounding
+        return np.searchsorted(t, x, side="right")
+    step = (t[-1] - t[0]) / (n - 1)
+    if not np.allclose(np.diff(t), step, rtol=1e-6, atol=0):
+        return np.searchsorted(t, x, side="right")
+    with np.errstate(invalid="ignore", over="ignore"):
+        k = np.clip(np.floor((x - t[0]) / step) + 1, 0, n).astype(np.int64)
+    padded = np.concatenate(([-np.inf], t, [np.inf]))  # padded[k] = t[k-1], padded[k+1] = t[k]
+    while True:
+        up = x >= padded[k + 1]
+        down = x < padded[k]
+        if not (up.any() or down.any()):
+            return k
+        k = k + up - down
 
 
 class Quantize(Op):

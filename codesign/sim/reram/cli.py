@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from codesign.atomic import write_json
-from codesign.errors import CodesignError
-from codesign.ir import golden
+from codesign.errors import CodesignError, fail
+from codesign.ir import chain
 from codesign.paths import build_root
 from codesign.sim.reram.config import CrossbarConfig, parse_value
 from codesign.sim.reram.evaluate import STANDARD_SWEEPS, parse_sweep, run_point, sweep
@@ -76,8 +76,7 @@ def main(argv: list[str]) -> int:
             return _run_lsm(args)
         return _run_model(args)
     except CodesignError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return fail(exc)
 
 
 def _run_model(args: argparse.Namespace) -> int:
@@ -88,7 +87,7 @@ def _run_model(args: argparse.Namespace) -> int:
         sweeps = [(k, list(v[0])) for k, v in STANDARD_SWEEPS.items()]
     graph, x, labels = load_exported(args.model, args.build)
     calib = x[: args.calib] if args.calib > 0 else None
-    gold = golden.run(graph, x)
+    gold = chain.run(graph, x)
     last = graph.layers[-1].name
     golden_acc = float(np.mean(gold[last].argmax(axis=1) == labels))
 
@@ -155,7 +154,7 @@ def _run_model(args: argparse.Namespace) -> int:
     if not ideal["exact"]:
         bad = next(r for r in ideal["layers"] if r["mismatches"])
         print(
-            f"error: ideal crossbar differs from golden at layer '{bad['layer']}' index "
+            f"codesign: error: ideal crossbar differs from golden at layer '{bad['layer']}' index "
             f"{bad['first']['index']}: golden {bad['first']['golden']} vs reram "
             f"{bad['first']['reram']}",
             file=sys.stderr,

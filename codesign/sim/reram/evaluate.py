@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from codesign.errors import CodesignError
-from codesign.ir import golden
+from codesign.ir import chain
 from codesign.ir.graph import IntGraph
 from codesign.sim.reram.config import CrossbarConfig, parse_value
 from codesign.sim.reram.energy import energy_breakdown
@@ -78,7 +78,7 @@ def run_point(
     with_energy: bool = False,
 ) -> dict:
     """Map, run, and score one configuration."""
-    gold = gold if gold is not None else golden.run(graph, x)
+    gold = gold if gold is not None else chain.run(graph, x)
     mapped = map_graph(graph, cfg, calib_x=calib_x)
     out = mapped.run(x)
     last = graph.layers[-1].name
@@ -106,7 +106,7 @@ def sweep(
     extra: dict | None = None,
 ) -> dict:
     """Accuracy vs one knob: mean/std over `repeats` seeds at each value."""
-    gold = golden.run(graph, x)
+    gold = chain.run(graph, x)
     companions = dict(STANDARD_SWEEPS.get(name, ([], {}))[1])
     companions.update(extra or {})
     cfg0 = base.replace(**companions) if companions else base

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from codesign.errors import CodesignError
-from codesign.ir import golden
+from codesign.ir import chain, golden
 from codesign.ir.graph import DenseLayer, IntGraph
 from codesign.sim.reram.config import CrossbarConfig
 from codesign.sim.reram.tile import Tile
@@ -114,7 +114,7 @@ class MappedLayer:
 
 @dataclass
 class MappedGraph:
-    """An IntGraph programmed onto crossbars; `run` mirrors `codesign.ir.golden.run`."""
+    """An IntGraph programmed onto crossbars; `run` mirrors `codesign.ir.chain.run`."""
 
     graph: IntGraph
     config: CrossbarConfig
@@ -156,7 +156,7 @@ def map_graph(
     """
     cfg = config
     rng = np.random.default_rng(cfg.seed)
-    acts = golden.run(graph, calib_x) if calib_x is not None else None
+    acts = chain.run(graph, calib_x) if calib_x is not None else None
     inputs = ["input"] + [lay.name for lay in graph.layers[:-1]]
     mapped = []
     for lay, src in zip(graph.layers, inputs, strict=True):

@@ -22,12 +22,8 @@ def load_exported(model: str, build: Path) -> tuple[IntGraph, np.ndarray, np.nda
         )
     if not npz_path.exists():
         raise CodesignError(f"model '{model}': golden test split {npz_path} not found")
-    try:
-        from codesign.ir.lower import load_int_graph  # lazy: written by another engineer
-    except ImportError as exc:
-        raise CodesignError(
-            f"model '{model}': codesign.ir.lower.load_int_graph is not available ({exc})"
-        ) from None
+    from codesign.ir.chain import load_int_graph
+
     graph = load_int_graph(str(onnx_path))
     graph.require_plain("reram")
     with np.load(npz_path) as data:
@@ -45,13 +41,13 @@ def load_exported(model: str, build: Path) -> tuple[IntGraph, np.ndarray, np.nda
     if len(labels) != len(x):
         raise CodesignError(f"{npz_path}: {len(labels)} labels for {len(x)} inputs")
     # the stored golden tensors must agree with our executor (guards against stale files)
-    from codesign.ir import golden
+    from codesign.ir import chain
 
-    ref = golden.run(graph, x)
+    ref = chain.run(graph, x)
     for name, arr in golden_out.items():
         if name in ref and not np.array_equal(ref[name], arr):
             raise CodesignError(
-                f"{npz_path}: stored '{name}' differs from codesign.ir.golden.run on the graph"
+                f"{npz_path}: stored '{name}' differs from codesign.ir.chain.run on the graph"
             )
     return graph, x, labels
 

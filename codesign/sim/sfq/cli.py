@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from codesign.errors import CodesignError
+from codesign.errors import CodesignError, fail
 from codesign.ir.graph import IntGraph
 from codesign.paths import build_root
 from codesign.sim.sfq import margins as mg
@@ -50,12 +49,8 @@ def load_model(model: str, build: Path) -> tuple[IntGraph, np.ndarray, np.ndarra
         raise CodesignError(
             f"model '{model}' was not exported yet: {onnx} does not exist (export the model first)"
         )
-    try:
-        from codesign.ir.lower import load_int_graph
-    except ImportError as e:
-        raise CodesignError(
-            f"cannot load '{onnx}': codesign.ir.lower is not available ({e})"
-        ) from None
+    from codesign.ir.chain import load_int_graph
+
     graph = load_int_graph(str(onnx))
     graph.require_plain("sfq")
     if not npz.exists():
@@ -119,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         args = ap.parse_args(argv)
         return _run(args)
     except CodesignError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from codesign.ir import golden
+from codesign.ir import chain
 from codesign.sim.sfq import timing
 from codesign.sim.sfq.cells import CELLS, cell_jjs
 from codesign.sim.sfq.energy import energy
@@ -35,7 +35,7 @@ def netlist_stats(model: SFQModel) -> dict:
 
 def run_nominal(model: SFQModel, x: np.ndarray, biasing: str = "rsfq") -> dict:
     """Simulate every sample at nominal bias, compare layer by layer, average the costs."""
-    gold = golden.run(model.graph, x)
+    gold = chain.run(model.graph, x)
     comp = Compiled(model.netlist)
     results = []
     t0 = time.perf_counter()

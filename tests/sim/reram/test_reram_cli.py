@@ -1,15 +1,13 @@
 """`codesign reram` end to end on an exported-model layout the test writes."""
 
 import json
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import make_graph, make_inputs
 
-from codesign.ir import golden
+from codesign.ir import chain
 from codesign.sim.reram.cli import main
 
 
@@ -18,7 +16,7 @@ def exported(tmp_path, monkeypatch):
     """build/toy_mlp/{onnx/model.onnx, golden/layers.npz} + a stub load_int_graph."""
     g = make_graph(0)
     x = make_inputs(g, 120)
-    t = golden.run(g, x)
+    t = chain.run(g, x)
     labels = t["fc2"].argmax(axis=1)
     labels[::10] = (labels[::10] + 1) % 10  # golden accuracy 90 %
     base = tmp_path / "toy_mlp"
@@ -26,9 +24,7 @@ def exported(tmp_path, monkeypatch):
     (base / "golden").mkdir()
     (base / "onnx" / "model.onnx").write_bytes(b"not read by the stub")
     np.savez(base / "golden" / "layers.npz", labels=labels, **t)
-    stub = types.ModuleType("codesign.ir.lower")
-    stub.load_int_graph = lambda path: g
-    monkeypatch.setitem(sys.modules, "codesign.ir.lower", stub)
+    monkeypatch.setattr(chain, "load_int_graph", lambda path: g)
     return tmp_path
 
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codesign.errors import CodesignError
-from codesign.ir import golden
+from codesign.ir import chain
 from codesign.sim.reram.config import CrossbarConfig
 from codesign.sim.reram.mapping import (
     compare,
@@ -21,7 +21,7 @@ from codesign.sim.reram.mapping import (
 
 def _exact(graph, cfg, n=64, seed=1):
     x = make_inputs(graph, n, seed)
-    ref = golden.run(graph, x)
+    ref = chain.run(graph, x)
     got = map_graph(graph, cfg).run(x)
     rows = compare(ref, got)
     assert [r["mismatches"] for r in rows] == [0] * len(graph.layers), rows
@@ -104,7 +104,7 @@ def test_planted_fault_is_named():
     # weight (output 5, input 3), digit 0 lowered by levels-1, as if its G- were stuck at g_max
     tile.w_eff[3, 5] -= cfg.levels - 1
     x = make_inputs(g, 64)
-    rows = compare(golden.run(g, x), m.run(x))
+    rows = compare(chain.run(g, x), m.run(x))
     assert rows[0]["mismatches"] == 0
     assert rows[1]["mismatches"] > 0 and rows[1]["first"]["index"][1] == 5
     assert rows[1]["layer"] == "fc1"

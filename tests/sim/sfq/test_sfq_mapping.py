@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from codesign.ir import golden
+from codesign.ir import chain
 from codesign.ir.graph import DenseLayer, IntGraph, QuantSpec, Requant
 from codesign.sim.sfq import cli
 from codesign.sim.sfq.engine import Compiled
@@ -42,7 +42,7 @@ def rand_graph(seed, sizes=(10, 6, 4), in_bits=8, in_signed=False, rounding="hal
 
 def run_equal(graph, x):
     model = map_graph(graph)
-    gold = golden.run(graph, x)
+    gold = chain.run(graph, x)
     res = []
     cmp = compare(model, Compiled(model.netlist), x, gold, results=res)
     assert sum(len(r.violations) for r in res) == 0
@@ -70,7 +70,7 @@ def test_signed_inputs_and_8bit_activations():
 def test_planted_fault_is_named():
     g = rand_graph(3, in_bits=4)
     x = np.random.default_rng(1).integers(0, 16, size=(4, 10))
-    gold = golden.run(g, x)
+    gold = chain.run(g, x)
     model = map_graph(g)
     syn = next(c for c in model.netlist.cells if c.type == "SYN" and c.name.startswith("fc0.s2"))
     syn.params["weight"] += 2**20  # a wrong synapse bias current
@@ -82,7 +82,7 @@ def test_planted_fault_is_named():
 def test_xor_network_outputs():
     g = xor_graph(15)
     x, want = xor_inputs(15)
-    gold = golden.run(g, x)
+    gold = chain.run(g, x)
     assert gold["out"][:, 0].tolist() == [0, 15, 15, 0]
     model = map_graph(g, unit=8)
     cmp = compare(model, Compiled(model.netlist), x, gold)
@@ -97,8 +97,8 @@ def test_reduced_graph_is_a_faithful_coarse_version():
     assert r.input_q.bits == 3 and r.layers[0].out_q.bits == 3 and r.layers[-1].out_q.bits == 8
     xr = reduce_input(g, x, 3)
     assert xr.max() <= 7
-    full = golden.run(g, x)["fc1"]
-    red = golden.run(r, xr)["fc1"]
+    full = chain.run(g, x)["fc1"]
+    red = chain.run(r, xr)["fc1"]
     # coarse but related: outputs correlate strongly with the full-precision ones
     assert np.corrcoef(full.ravel(), red.ravel())[0, 1] > 0.8
     cmp, _ = run_equal(r, xr[:8])
