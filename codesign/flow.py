@@ -19,6 +19,7 @@ from codesign.errors import CodesignError
 from codesign.ir import chain
 from codesign.ir.compare import compare_layers
 from codesign.models import zoo
+from codesign.models.training import deterministic
 
 
 def _config_hash(cfg: dict) -> str:
@@ -34,7 +35,8 @@ def train(model: str, overrides: dict | None = None) -> dict:
     mod = zoo.module(model)
     cfg = mod.config(overrides)
     t0 = time.time()
-    fm, qm, metrics = mod.train(cfg)
+    with deterministic(int(cfg.get("train", {}).get("seed", 0))):
+        fm, qm, metrics = mod.train(cfg)
     state = {
         "config": cfg,
         "config_hash": _config_hash(cfg),

@@ -25,6 +25,7 @@ from codesign.delta import data, golden, rtl, train
 from codesign.delta.model import DeltaSeqNet, integer_tensors
 from codesign.errors import CodesignError
 from codesign.ir.compare import compare_layers
+from codesign.models.training import deterministic
 
 MODEL = "delta_seq"
 MAX_DROP = 0.01  # accuracy points (as a fraction) a threshold may cost
@@ -159,7 +160,8 @@ def run(
         int(d["paths_train"]), int(d["paths_test"]), int(d["steps"]), float(d["speed"])
     )
     (xtr, ytr), (xte, yte) = sets["train"], sets["test"]
-    models, train_s = load_or_train(cfg, thetas, xtr, ytr, retrain)
+    with deterministic(int(cfg.get("train", {}).get("seed", 0))):
+        models, train_s = load_or_train(cfg, thetas, xtr, ytr, retrain)
     t0 = time.time()
     ev = {th: evaluate(models[th], xte, yte, sets["val"]) for th in thetas}
     golden_s = time.time() - t0

@@ -19,8 +19,6 @@ from __future__ import annotations
 import importlib.resources
 import re
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from torch import nn
 
 from codesign.atomic import atomic_path
 from codesign.errors import CodesignError
+from codesign.models.training import deterministic
 
 # FINN's bnn_pynq networks: our name -> (brevitas_examples config, weight bits override).
 # brevitas_examples ships no lfc_2w2a config: lfc_w2a2 is lfc_1w2a with 2-bit weights, built
@@ -122,23 +121,6 @@ def sample_inputs(name: str, n: int, seed: int = 0) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- models
-
-
-@contextmanager
-def _deterministic(seed: int) -> Iterator[None]:
-    """Seeded, single-threaded, deterministic torch; global RNG and settings restored after."""
-    det = torch.are_deterministic_algorithms_enabled()
-    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    threads = torch.get_num_threads()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        torch.use_deterministic_algorithms(True)
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.use_deterministic_algorithms(det, warn_only=warn_only)
-            torch.set_num_threads(threads)
 
 
 def _bnn_model(name: str) -> nn.Module:
@@ -304,7 +286,7 @@ def build(name: str, folder: Path, seed: int = 0) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     example = torch.from_numpy(sample_inputs(name, 1, seed))
-    with _deterministic(seed):
+    with deterministic(seed, threads=1):
         model = _model(name)
         levels = activation_levels(model, sample_inputs(name, 64, seed))
         flat = [k for k, v in levels.items() if v < 2]

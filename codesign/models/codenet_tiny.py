@@ -207,7 +207,11 @@ def load():
 
 
 def flow_train(model: str = NAME) -> dict:
-    return train(config())
+    from codesign.models.training import deterministic
+
+    cfg = config()
+    with deterministic(int(cfg.get("train", {}).get("seed", 0))):
+        return train(cfg)
 
 
 def flow_export(model: str = NAME) -> dict:

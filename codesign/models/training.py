@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
+
+
+# Training's thread count, fixed: torch splits sums by thread, so the trained weights (and every
+# figure after them) would otherwise depend on the machine's core count. Two is what CI has.
+TRAIN_THREADS = 2
+
+
+@contextmanager
+def deterministic(seed: int, threads: int = TRAIN_THREADS) -> Iterator[None]:
+    """Seeded torch with deterministic kernels on a fixed number of threads; the global RNG,
+    thread count and settings are restored after. Training under it gives the same weights run
+    after run and on machines with different core counts (CPUs with different vector units can
+    still round differently: torch promises no more)."""
+    det = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    outer_threads = torch.get_num_threads()
+    with torch.random.fork_rng(devices=[]):
+        seed_everything(seed)
+        torch.use_deterministic_algorithms(True)
+        torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            torch.use_deterministic_algorithms(det, warn_only=warn_only)
+            torch.set_num_threads(outer_threads)
 
 
 def seed_everything(seed: int) -> None:

@@ -24,6 +24,7 @@ import torch
 from codesign import paths
 from codesign.atomic import atomic_dir, atomic_path, write_json
 from codesign.errors import CodesignError
+from codesign.models.training import deterministic
 
 ALIASES = {"shd_delays": "codesign.models.delay_snn"}
 
@@ -90,7 +91,8 @@ def train(model: str, overrides: dict | None = None) -> dict:
     mod = module_for(model)
     cfg = mod.config(overrides)
     t0 = time.time()
-    net, base, metrics = mod.train(cfg)
+    with deterministic(int(cfg.get("train", {}).get("seed", 0))):
+        net, base, metrics = mod.train(cfg)
     _, _, xte, yte = mod.data(cfg)
     steps = int(xte.shape[1])
     metrics["accuracy_quant"] = integer_accuracy(net, net.to_graph(steps, model), xte, yte)
