@@ -10,7 +10,6 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-
 # Training's thread count, fixed: torch splits sums by thread, so the trained weights (and every
 # figure after them) would otherwise depend on the machine's core count. Two is what CI has.
 TRAIN_THREADS = 2

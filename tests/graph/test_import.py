@@ -138,3 +138,77 @@ def test_mvu_chain_refuses_what_it_cannot_take_by_node(imported, name, needle):
     with pytest.raises(CodesignError, match=needle) as e:
         chain.lower(imp.graph)
     assert "`codesign golden` and `codesign energy` take every op" in str(e.value)
+
+
+def _trunc_pool_model(path):
+    """A brevitas conv net with TruncAvgPool2d: its pooled sum leaves through a QONNX Trunc."""
+    import warnings
+
+    import torch
+    from brevitas import nn as qnn
+    from brevitas.export import export_qonnx
+    from brevitas.quant import Int8ActPerTensorFixedPoint
+
+    class TruncPool(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q = qnn.QuantIdentity(
+                act_quant=Int8ActPerTensorFixedPoint, return_quant_tensor=True
+            )
+            self.c = qnn.QuantConv2d(
+                1, 4, 3, padding=1, weight_bit_width=4, return_quant_tensor=True
+            )
+            self.r = qnn.QuantReLU(bit_width=4, return_quant_tensor=True)
+            self.p = qnn.TruncAvgPool2d(
+                kernel_size=2, stride=2, bit_width=4, return_quant_tensor=True
+            )
+            self.o = qnn.QuantIdentity(return_quant_tensor=False)
+
+        def forward(self, x):
+            return self.o(self.p(self.r(self.c(self.q(x)))))
+
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        export_qonnx(TruncPool().eval(), torch.zeros(1, 1, 8, 8), str(path), dynamo=False)
+    return path
+
+
+@pytest.mark.parametrize("mode,coarser", [(None, 1), ("ROUND", 1), ("CEIL", 1), (None, 4.37)])
+def test_trunc_avg_pool_equals_qonnx(tmp_path, mode, coarser):
+    import onnx
+    from onnx import helper, numpy_helper
+    from sklearn.datasets import load_digits
+
+    proto = onnx.load(str(_trunc_pool_model(tmp_path / "trunc.onnx")))
+    (trunc,) = [n for n in proto.graph.node if n.op_type == "Trunc"]
+    if mode is not None:  # the composite boundary must follow any truncation rounding
+        for a in trunc.attribute:
+            if a.name == "rounding_mode":
+                a.CopyFrom(helper.make_attribute("rounding_mode", mode))
+    # brevitas' input scale keeps x / s whole; a coarser one makes the inner rounding count (not a
+    # power of two: x / s would sit on exact ties, which qonnx's float32 rounds either way)
+    if coarser != 1:
+        (s,) = [t for t in proto.graph.initializer if t.name == trunc.input[1]]
+        s.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(s) * coarser, s.name))
+    imp = frontend.import_model(proto, "trunc_pool")
+    x = (load_digits().images[:60] / 8.0 - 1.0).astype(np.float32)[:, None]
+    golden = execute.run(imp.graph, x)
+    rep = oracle.compare(imp, golden, oracle.qonnx_execute(imp.model, x))
+    assert rep["mismatches"] == 0, oracle.describe(rep)
+    taps = {r["layer"] for r in rep["layers"] if r["kind"] == "quant"}
+    assert any("Trunc" in t for t in taps)
+    pooled = golden[next(n.outputs[0] for n in imp.graph.nodes if "Trunc" in n.name)]
+    assert len(np.unique(pooled)) > 4  # the pooled levels spread, not one saturated value
+
+
+def test_trunc_of_the_old_five_input_form_is_refused(tmp_path):
+    import onnx
+
+    from codesign.errors import CodesignError
+
+    proto = onnx.load(str(_trunc_pool_model(tmp_path / "trunc.onnx")))
+    (trunc,) = [n for n in proto.graph.node if n.op_type == "Trunc"]
+    del trunc.input[4]
+    with pytest.raises(CodesignError, match=f"node '{trunc.name}' \\(Trunc\\): only the six-input"):
+        frontend.import_model(proto, "trunc_pool")

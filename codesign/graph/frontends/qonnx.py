@@ -367,6 +367,54 @@ class _Walk:
         spec = _QSpec(scale, np.zeros(1), -1, 1, "ROUND", bipolar=True, bits=1)
         self.quantize(node, self.val(node.input[0], node), spec)
 
+    def op_Trunc(self, node):
+        """QONNX Trunc (brevitas' TruncAvgPool, opset 2): y = mode(clip(round(x / s + zp) / T))
+        with T = 2^round(log2(s_out / s)); real (y - zp / T) * s_out. Opset 1 (five inputs)
+        is refused: it rescales differently."""
+        if len(node.input) != 6:
+            raise CodesignError(
+                f"node '{node.name}' (Trunc): only the six-input form (qonnx opset 2, brevitas "
+                f"exports) is supported, got {len(node.input)} inputs"
+            )
+        x = self.val(node.input[0], node)
+        if not isinstance(x, Sym):
+            raise CodesignError(f"node '{node.name}' (Trunc): input must be an integer tensor")
+        scale, zp, _, s_out, bits = (
+            self.const(node.input[i], node, what)
+            for i, what in enumerate(
+                ("scale", "zero point", "input bit width", "output scale", "output bit width"), 1
+            )
+        )
+        for what, v in (("scale", scale), ("output scale", s_out)):
+            _check_scale(v, node)
+            if np.asarray(v).size != 1:
+                raise CodesignError(f"node '{node.name}' (Trunc): {what} must be one value")
+        zpf = np.asarray(zp, dtype=np.float64)
+        if (
+            zpf.size != 1
+            or not np.isfinite(zpf).all()
+            or zpf.reshape(-1)[0] != round(zpf.reshape(-1)[0])
+        ):
+            raise CodesignError(f"node '{node.name}' (Trunc): zero point must be one integer")
+        a = _attrs(node)
+        signed, narrow = bool(a.get("signed", 1)), bool(a.get("narrow", 0))
+        mode = _text(a.get("rounding_mode", "FLOOR")).upper()
+        if mode not in ROUNDING_MODES:
+            raise CodesignError(f"node '{node.name}' (Trunc): unknown rounding_mode '{mode}'")
+        b = _bit_width(bits, node)
+        sf, sof, zf = (frac(np.asarray(v).reshape(-1)[0]) for v in (scale, s_out, zpf))
+        trunc = Fraction(2) ** round(math.log2(sof / sf))
+        qmin = (-(2 ** (b - 1)) + narrow) if signed else 0
+        qmax = (2 ** (b - 1) - 1) if signed else (2**b - 1 - narrow)
+        spec = _QSpec(scale, zpf, qmin, qmax, mode, bipolar=False, bits=b, trunc=trunc)
+        x = self.materialise(x, node)
+        rank = len(self.graph.tensors[x.tensor].shape)
+        s_in = fracs(align(np.asarray(scale, dtype=np.float64), rank))
+        out_real = (obj(sof), obj(-zf / trunc * sof))
+        self.vals[node.output[0]] = self.requant(
+            node, x, s_in, fracs(align(zpf, rank)), spec, out_real
+        )
+
     def quantize(self, node, x, spec: _QSpec):
         out = node.output[0]
         if isinstance(x, Const):
@@ -420,7 +468,7 @@ class _Walk:
         sf, zf = frac(s[0]), frac(zp[0])
         levels, thr = _levels(spec), []
         for j in levels[1:]:
-            b, inc = (Fraction(0), True) if spec.bipolar else level_boundary(int(j), spec.mode)
+            b, inc = _boundary(int(j), spec)
             # (x * mul + add) / s + zp >= b  <=>  x >= ((b - zp) * s - add) / mul
             thr.append(float_threshold(((b - zf) * sf - x.add) / x.mul, inc))
         if x.relu:  # quant(relu(x)) = max(quant(x), quant(0)): the quantizer is monotone
@@ -437,7 +485,9 @@ class _Walk:
             t = emit(self.graph, "Reshape", f"{node.name}_reshape", [t.name], {"shape": x.shape})
         return self.new_sym(t, sf, -zf * sf, node.output[0], "quant")
 
-    def requant(self, node, x: Sym, s_out: np.ndarray, zp: np.ndarray, spec: _QSpec) -> Sym:
+    def requant(
+        self, node, x: Sym, s_out: np.ndarray, zp: np.ndarray, spec: _QSpec, out_real=None
+    ) -> Sym:
         xt = self.graph.tensors[x.tensor]
         c = xt.shape[0] if xt.shape else 1
         a_all = compress(obj(x.scale) / s_out)
@@ -478,7 +528,7 @@ class _Walk:
             signs[k] = sign
             row = []
             for j in levels[1:]:
-                b, inc = (Fraction(0), True) if spec.bipolar else level_boundary(int(j), spec.mode)
+                b, inc = _boundary(int(j), spec)
                 _, t = int_threshold(a, cc, b, inc)
                 row.append(t)
             lo_s, hi_s = (lo_x, hi_x) if sign > 0 else (-hi_x, -lo_x)
@@ -508,7 +558,8 @@ class _Walk:
             params.update(dy[0])
             attrs.update(dy[1])
         t = emit(self.graph, "Requant", node.name, [x.tensor], attrs=attrs, params=params)
-        return self.new_sym(t, s_out, -zp * s_out, node.output[0], "quant")
+        scale, offset = out_real if out_real is not None else (s_out, -zp * s_out)
+        return self.new_sym(t, scale, offset, node.output[0], "quant")
 
     def op_MultiThreshold(self, node):
         x = self.val(node.input[0], node)
@@ -1082,6 +1133,8 @@ class _QSpec:
     mode: str
     bipolar: bool
     bits: int
+    # QONNX Trunc: level = mode(round_half_even(v) / trunc), trunc a power of two (exact)
+    trunc: Fraction | None = None
 
 
 @dataclass
@@ -1104,7 +1157,22 @@ def _levels(spec: _QSpec) -> np.ndarray:
 def _quant_value(v: Fraction, spec: _QSpec) -> int:
     if spec.bipolar:
         return 1 if v >= 0 else -1
+    if spec.trunc is not None:
+        v = Fraction(round_exact(v, "ROUND")) / spec.trunc
     return min(max(round_exact(v, spec.mode), spec.qmin), spec.qmax)
+
+
+def _boundary(j: int, spec: _QSpec) -> tuple[Fraction, bool]:
+    """(b, inclusive): the quantizer's level is >= j  <=>  v >= b (or v > b)."""
+    if spec.bipolar:
+        return Fraction(0), True
+    b, inc = level_boundary(j, spec.mode)
+    if spec.trunc is None:
+        return b, inc
+    # mode(r / T) >= j  <=>  r >= b*T (or >) for the integer r = round(v): r >= m
+    bt = b * spec.trunc
+    m = math.ceil(bt) if inc else math.floor(bt) + 1
+    return level_boundary(m, "ROUND")
 
 
 def _chan(a, k: int):
@@ -1173,7 +1241,7 @@ def _exact_round(w, s, zp, mode, q, mask) -> np.ndarray:
 
 def _dyadic_form(a_list, c_list, spec: _QSpec, itype, levels):
     """mult/add/shift when every channel's a and c are dyadic and the products fit int64."""
-    if spec.bipolar or spec.mode not in ("ROUND", "HALF_EVEN", "FLOOR"):
+    if spec.bipolar or spec.trunc is not None or spec.mode not in ("ROUND", "HALF_EVEN", "FLOOR"):
         return None
     if np.any(np.diff(levels) != 1):
         return None
