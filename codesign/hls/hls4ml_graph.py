@@ -75,6 +75,11 @@ class SplitWeightScales(Transformation):
             bias_name = next(i for i in add.input if i != mm.output[0])
             bias_quant = model.find_producer(bias_name)
             if bias_quant is not None:  # the export's bias Quant: replaced by the exact constant
+                if bias_quant.op_type != "Quant":
+                    raise CodesignError(
+                        f"node '{add.name}' (Add): bias from '{bias_quant.name}' "
+                        f"({bias_quant.op_type}), expected a constant or a Quant"
+                    )
                 model.graph.node.remove(bias_quant)
             model.set_initializer(bias_name, _f32_exact(t.bias_values, f"{lay.name} bias"))
             nxt = model.find_consumer(add.output[0])

@@ -74,6 +74,7 @@ def raise_to_graph(chain: IntGraph) -> None:
     integers); half_up is FLOOR after adding half an output step."""
     from codesign.graph.build import emit
     from codesign.graph.core import IntType
+    from codesign.graph.ops.quantize import per_channel_shift_form
 
     for lay in chain.layers:
         if lay.stages or lay.dyn_in:
@@ -85,20 +86,12 @@ def raise_to_graph(chain: IntGraph) -> None:
     for lay in chain.layers:
         rq = lay.requant
         acc = emit(g, "Dense", lay.name + "_acc", [head], params={"weight": lay.weight})
-        m = np.asarray(rq.multiplier, dtype=np.int64).reshape(-1)
-        sh = np.broadcast_to(np.asarray(rq.shift, dtype=np.int64).reshape(-1), m.shape)
-        shift = int(sh.max())
-        mult = m << (shift - sh)
-        add = np.asarray(lay.bias, dtype=np.int64) * mult
-        mode = "ROUND"
-        if rq.rounding == "half_up" and shift > 0:
-            add, mode = add + (1 << (shift - 1)), "FLOOR"
-        attrs = {"shift": shift, "mode": mode, "lo": rq.lo, "hi": rq.hi, "rounding": mode}
-        params = {
-            "mult": mult,
-            "add": add,
-            "levels": np.arange(rq.lo, rq.hi + 1, dtype=np.int64),
-        }
+        try:
+            params, attrs = per_channel_shift_form(
+                rq.multiplier, rq.shift, lay.bias, rq.lo, rq.hi, rq.rounding == "half_up"
+            )
+        except CodesignError as e:
+            raise CodesignError(f"layer '{lay.name}': {e}") from None
         head = emit(g, "Requant", lay.name, [acc.name], attrs=attrs, params=params).name
         tensor_of[lay.name] = head
     g.outputs.append(head)
@@ -161,6 +154,11 @@ def _requant(node: Node, what: str) -> tuple[Requant, np.ndarray]:
         if m < 0:
             raise CodesignError(f"{what}: channel {c} has a negative multiplier")
         if m == 0:
+            if add != 0:
+                raise CodesignError(
+                    f"{what}: channel {c} is a constant (multiplier 0, offset {add}); the MVU "
+                    f"chain has no constant channels. {OTHER_BACKENDS}"
+                )
             ms.append(0), shs.append(0), bias.append(0)
             continue
         b = Fraction(add, m)
@@ -275,6 +273,8 @@ class _Lower:
         d, pend = self.dense, self.pending
         w = d.params["weight"].astype(np.int64)
         cb, idx = d.params.get("codebook"), d.params.get("indices")
+        if cb is not None and not np.array_equal(cb[idx], d.params["weight"]):
+            self.refuse(d, "its stored codebook indices do not give its weights")
         lut = d.attrs.get("lut") or {}
         attrs = {**lut, **pend.attrs, "onnx_node": d.name}
         self.layers.append(

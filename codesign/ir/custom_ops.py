@@ -10,7 +10,7 @@ LutQuant(indices, codebook, scale) -> weight
 Ops that belong to a quantizer (e.g. AsqQuant in codesign/quant/asq_int.py) are defined next to
 it and listed in LAZY_OPS: `load_op` (called by the QONNX frontend for every codesign node) and
 qonnx's own look-up (through `__all__` and the module `__getattr__`) import that module on first
-use, which also registers its stage lowering -- so ir/ never imports every quantizer up front.
+use -- so ir/ never imports every quantizer up front.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class LutQuant(FloatLikeFirstInput):
 
 custom_op = {"LutQuant": LutQuant}
 
-# op_type -> module defining the CustomOp class of that name (and registering its lowering)
+# op_type -> module defining the CustomOp class of that name
 LAZY_OPS: dict[str, str] = {
     "AsqQuant": "codesign.quant.asq_int",
     "LogQuant": "codesign.quant.adalog_ir",

@@ -148,7 +148,8 @@ class IntGraph:
     input_q: QuantSpec
     layers: list[DenseLayer]
     # the one graph this chain was lowered from (codesign/ir/chain.py), and where each chain
-    # tensor ("input", "fc0", "fc0.pre", ...) lives in it: golden values come from there
+    # tensor ("input", "fc0", "fc0.pre", ...) lives in it: golden values come from there, so a
+    # fault planted in `layers` changes the backends' view only (plant golden faults in source)
     source: Graph | None = None
     tensor_of: dict[str, str] = field(default_factory=dict)
 

@@ -24,6 +24,7 @@ def deterministic(seed: int, threads: int = TRAIN_THREADS) -> Iterator[None]:
     det = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     outer_threads = torch.get_num_threads()
+    np_state = np.random.get_state()
     with torch.random.fork_rng(devices=[]):
         seed_everything(seed)
         torch.use_deterministic_algorithms(True)
@@ -33,6 +34,7 @@ def deterministic(seed: int, threads: int = TRAIN_THREADS) -> Iterator[None]:
         finally:
             torch.use_deterministic_algorithms(det, warn_only=warn_only)
             torch.set_num_threads(outer_threads)
+            np.random.set_state(np_state)
 
 
 def seed_everything(seed: int) -> None:

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from codesign.errors import CodesignError
-from codesign.quant import adalog_ir  # noqa: F401  (registers LogQuant with qonnx + lowering)
+from codesign.quant import adalog_ir  # noqa: F401  (registers LogQuant with qonnx)
 from codesign.quant.adalog_rule import PAPER_R, LogQuantSpec, SearchResult, search
 from codesign.quant.common import check_bits
 

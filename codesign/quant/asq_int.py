@@ -148,9 +148,9 @@ def stage_from_arrays(layer: str, arrays: dict, attrs: dict, what: str) -> AsqIn
         raise CodesignError(f"{what}: k != Gf + e_u - e_base")
     a = {n: np.asarray(v).astype(np.int64) for n, v in arrays.items()}
     w1, w2 = a["w1"], a["w2"].reshape(1, -1)
-    hd = w1.shape[0]
-    if w1.ndim != 2 or w2.shape[1] != hd:
+    if w1.ndim != 2 or w2.shape[1] != w1.shape[0]:
         raise CodesignError(f"{what}: adapter weights {w1.shape} / {w2.shape} do not chain")
+    hd = w1.shape[0]
     for n in ("w1", "w2"):
         if np.abs(a[n]).max(initial=0) > ADAPTER_W_MAX:
             raise CodesignError(f"{what}: adapter weight {n} outside int8")
@@ -161,6 +161,9 @@ def stage_from_arrays(layer: str, arrays: dict, attrs: dict, what: str) -> AsqIn
     for n in ("m1", "sh1", "m2", "sh2"):
         if a[n].min() < 0 or a[n].max() >= 2**31:
             raise CodesignError(f"{what}: requant constant {n} outside 0..2**31-1")
+    for n in ("sh1", "sh2"):
+        if a[n].max() > 62:
+            raise CodesignError(f"{what}: requant shift {n} above 62")
     return AsqIntStage(
         layer=layer,
         w1=w1,

@@ -40,45 +40,25 @@ class _LutQuantExport(torch.autograd.Function):
         return out
 
 
-class _UniformQuantExport(torch.autograd.Function):
-    """Weight through a standard QONNX `Quant` node (signed, narrow range, ROUND)."""
+class _QuantExport(torch.autograd.Function):
+    """A constant through a standard QONNX `Quant` node (signed, ROUND): a uniform weight
+    (narrow range), or a bias on the accumulator grid (integer values, scale s_in * s_w; a
+    float32 constant could not hold integer * scale exactly, so the file would not say which
+    integer the hardware adds -- brevitas' Int32Bias exports its bias the same way)."""
 
     @staticmethod
-    def forward(ctx, weight, scale, zero_point, bit_width):  # noqa: ARG004
-        return weight
+    def forward(ctx, value, scale, zero_point, bit_width, narrow):  # noqa: ARG004
+        return value
 
     @staticmethod
-    def symbolic(g, weight, scale, zero_point, bit_width):
+    def symbolic(g, value, scale, zero_point, bit_width, narrow):
         return g.op(
             f"{QONNX_DOMAIN}::Quant",
-            weight,
+            value,
             scale,
             zero_point,
             bit_width,
-            narrow_i=1,
-            signed_i=1,
-            rounding_mode_s="ROUND",
-        )
-
-
-class _BiasQuantExport(torch.autograd.Function):
-    """Bias on the accumulator grid as a QONNX `Quant` node (integer values, scale s_in * s_w):
-    a float32 constant could not hold integer * scale exactly, so the file would not say which
-    integer the hardware adds (brevitas' Int32Bias exports its bias the same way)."""
-
-    @staticmethod
-    def forward(ctx, bias, scale, zero_point, bit_width):  # noqa: ARG004
-        return bias
-
-    @staticmethod
-    def symbolic(g, bias, scale, zero_point, bit_width):
-        return g.op(
-            f"{QONNX_DOMAIN}::Quant",
-            bias,
-            scale,
-            zero_point,
-            bit_width,
-            narrow_i=0,
+            narrow_i=int(narrow),
             signed_i=1,
             rounding_mode_s="ROUND",
         )
@@ -136,20 +116,20 @@ class QuantLinear(nn.Module):
         form = wq.integer_form(self.weight)
         acc_scale = self.acc_scale(in_scale.detach()).float()
         b_int = torch.round(self.bias.float() / acc_scale)
-        bias = (b_int * acc_scale, acc_scale, torch.tensor(0.0), torch.tensor(32.0))
+        bias = (b_int * acc_scale, acc_scale, torch.tensor(0.0), torch.tensor(32.0), 0)
         if isinstance(wq, PostWeightQuant):
             args = (form["indices"], form["codebook"], form["scale"].float(), wq.bits, wq.base)
             self._frozen = ("lut", args + (wq.frac_bits,), bias)
         else:
             scale = form["scale"].float()
             args = (form["weight"].float() * scale, scale, torch.tensor(0.0))
-            self._frozen = ("quant", args + (torch.tensor(float(wq.bits)),), bias)
+            self._frozen = ("quant", args + (torch.tensor(float(wq.bits)), 1), bias)
 
     def forward(self, x: torch.Tensor, in_scale: torch.Tensor) -> torch.Tensor:
         if self.export_mode:
             kind, args, b = self._frozen
-            fn = _LutQuantExport if kind == "lut" else _UniformQuantExport
-            return nn.functional.linear(x, fn.apply(*args), _BiasQuantExport.apply(*b))
+            fn = _LutQuantExport if kind == "lut" else _QuantExport
+            return nn.functional.linear(x, fn.apply(*args), _QuantExport.apply(*b))
         w = self.weight_quant(self.weight)
         b = self.quant_bias(in_scale)
         return nn.functional.linear(x, w.to(x.dtype), b.to(x.dtype))

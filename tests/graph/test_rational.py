@@ -58,18 +58,25 @@ def test_float_threshold_exact_for_doubles():
     assert g > 0.5 and np.nextafter(g, -np.inf) == 0.5
 
 
-def test_fast_threshold_count_equals_a_binary_search():
+def test_fast_threshold_count_equals_a_binary_search(monkeypatch):
     """count_at_or_below's guess-and-correct path against numpy's searchsorted, on inputs that sit
-    exactly on, and one float step either side of, every threshold."""
-    from codesign.graph.ops.quantize import count_at_or_below
+    exactly on, and one float step either side of, every threshold, plus +-inf and NaN."""
+    from codesign.graph.ops import quantize
 
     rng = np.random.default_rng(0)
-    for n, step in ((255, 1 / 255), (15, 0.5), (63, 3.0)):
+    cases = []
+    for n, step in ((255, 1 / 255), (40, 0.5), (63, 3.0)):
         t = np.arange(n) * step - 0.37  # an input quantizer's table: evenly spaced ...
         some = rng.integers(0, n, 3)
         t[some] = np.nextafter(t[some], np.inf)  # ... up to the rounding of exact boundaries
         x = np.concatenate(
             [t, np.nextafter(t, -np.inf), np.nextafter(t, np.inf), rng.uniform(-2, n * step, 500)]
         )
-        x = np.concatenate([x, [-1e30, 1e30]])
-        assert np.array_equal(count_at_or_below(t, x), np.searchsorted(t, x, side="right"))
+        x = np.concatenate([x, [-1e30, 1e30, np.inf, -np.inf, np.nan]])
+        cases.append((t, x, np.searchsorted(t, x, side="right")))
+    calls = []
+    real = np.searchsorted
+    monkeypatch.setattr(np, "searchsorted", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for t, x, want in cases:
+        assert np.array_equal(quantize.count_at_or_below(t, x), want)
+    assert not calls  # every table here took the guess-and-correct path

@@ -40,6 +40,7 @@ from codesign.graph.frontends.symbolic import (
     fracs,
     obj,
 )
+from codesign.graph.ops.quantize import MAX_SHIFT, per_channel_shift_form
 from codesign.graph.rational import (
     ROUNDING_MODES,
     dyadic,
@@ -161,10 +162,16 @@ def clean(model, rename: bool = False):
     from qonnx.transformation.infer_shapes import InferShapes
     from qonnx.transformation.quant_constant_folding import FoldTransposeIntoQuantInit
 
+    taken = {n.name for n in model.graph.node if n.name}
     seen: set[str] = set()
     for i, n in enumerate(model.graph.node):
         if not n.name or n.name in seen:
-            n.name = f"{n.op_type}_{i}"
+            name, k = f"{n.op_type}_{i}", 0
+            while name in taken:
+                k += 1
+                name = f"{n.op_type}_{i}_{k}"
+            n.name = name
+            taken.add(name)
         seen.add(n.name)
     passes = [
         InferShapes(),
@@ -309,14 +316,21 @@ class _Walk:
                 )
             try:
                 handler(node)
-            except ValueError as e:
-                raise CodesignError(f"node '{node.name}' ({node.op_type}): {e}") from None
+            except (ValueError, TypeError, IndexError, KeyError, OverflowError) as e:
+                # a malformed node (missing input, a list where a number belongs, ...)
+                why = f"{type(e).__name__}: {e}" if not isinstance(e, ValueError) else str(e)
+                raise CodesignError(f"node '{node.name}' ({node.op_type}): {why}") from None
         for out in self.g.output:
             v = self.vals.get(out.name)
             if isinstance(v, FloatIn):
                 raise CodesignError(
                     f"graph output '{out.name}' is computed in float from the input: the model "
                     f"has no quantizer on that path; {FLOAT_HINT}"
+                )
+            if isinstance(v, Dyn):
+                raise CodesignError(
+                    f"graph output '{out.name}' is ASQ codes, whose step changes per sample; "
+                    "only a following Gemm/MatMul can read them"
                 )
             if not isinstance(v, Sym):
                 raise CodesignError(f"graph output '{out.name}' is a constant")
@@ -603,13 +617,21 @@ class _Walk:
 
     # codesign's own quantizer ops (what `codesign export` writes; codesign/ir/custom_ops.py)
     def op_LutQuant(self, node):
+        if len(node.input) != 3:
+            raise CodesignError(
+                f"node '{node.name}' (LutQuant): needs inputs (indices, codebook, scale), "
+                f"got {len(node.input)}"
+            )
         idx = self.const(node.input[0], node, "indices")
         cb = self.const(node.input[1], node, "codebook")
         scale = self.const(node.input[2], node, "scale")
         _check_scale(scale, node)
         for what, arr in (("indices", idx), ("codebook", cb)):
-            if arr.size == 0 or np.any(arr != np.round(arr)):
+            a64 = np.asarray(arr, dtype=np.float64)
+            if a64.size == 0 or not np.isfinite(a64).all() or np.any(a64 != np.round(a64)):
                 raise CodesignError(f"node '{node.name}' (LutQuant): {what} must be integers")
+            if np.abs(a64).max() > 2**31:
+                raise CodesignError(f"node '{node.name}' (LutQuant): {what} beyond 2^31")
         idx, cb = idx.astype(np.int64), cb.astype(np.int64).reshape(-1)
         if idx.min() < 0 or idx.max() >= len(cb):
             raise CodesignError(f"node '{node.name}' (LutQuant): index outside the codebook")
@@ -645,21 +667,21 @@ class _Walk:
         if ut.itype.lo < 0 or ut.itype.hi >= 2**8:
             raise CodesignError(f"{what}: input must be unsigned 8-bit codes (a ReLU's output)")
         # the adapter, as plain layers: h = requant(W1 u + b1), g = requant(W2 h + b2)
-        h = emit(
-            self.graph, "Dense", f"{node.name}_adapter_fc1", [u.tensor], params={"weight": st.w1}
-        )
-        h = emit(
-            self.graph, "Requant", f"{node.name}_h", [h.name], **_dyadic_requant(st.rq1, st.b1)
-        )
-        g = emit(
-            self.graph, "Dense", f"{node.name}_adapter_fc2", [h.name], params={"weight": st.w2}
-        )
-        g = emit(
-            self.graph, "Requant", f"{node.name}_g", [g.name], **_dyadic_requant(st.rq2, st.b2)
-        )
+        t = u.tensor
+        for fc, w, rq, b, out in (
+            ("fc1", st.w1, st.rq1, st.b1, "h"),
+            ("fc2", st.w2, st.rq2, st.b2, "g"),
+        ):
+            t = emit(
+                self.graph, "Dense", f"{node.name}_adapter_{fc}", [t], params={"weight": w}
+            ).name
+            t = emit(
+                self.graph, "Requant", f"{node.name}_{out}", [t], **_dyadic_requant(rq, b, what)
+            ).name
+        g_name = t
         attrs = {k: int(getattr(st, k)) for k in ("bits", "G", "Gf", "k", "e_u", "e_base")}
-        q = emit(self.graph, "AsqDivide", node.name, [u.tensor, g.name], attrs=attrs)
-        self.vals[node.output[0]] = Dyn(q.name, g.name, Fraction(2) ** (st.e_base - st.Gf))
+        q = emit(self.graph, "AsqDivide", node.name, [u.tensor, g_name], attrs=attrs)
+        self.vals[node.output[0]] = Dyn(q.name, g_name, Fraction(2) ** (st.e_base - st.Gf))
 
     def op_LogQuant(self, node):
         from codesign.quant.adalog_ir import node_spec
@@ -761,7 +783,8 @@ class _Walk:
             )
         return np.broadcast_to(b, (n_out,)).astype(object)
 
-    def dense(self, node, x, w: QConst, w_oi: np.ndarray, w_scale_o, bias, mul=Fraction(1)):
+    def dense(self, node, x, w: QConst, w_oi, w_scale_o, bias, mul=Fraction(1), transposed=False):
+        """`transposed`: w_oi is the stored weight transposed (MatMul, Gemm transB=0)."""
         g = None
         if isinstance(x, Dyn):  # ASQ codes: sum on the codes, then times the sample's g
             g, x = x.g, Sym(x.q, obj(x.scale), obj(Fraction(0)))
@@ -779,9 +802,9 @@ class _Walk:
         )
         params = {"weight": w_oi}
         attrs: dict = {"weight_bits": w.bits}
-        if w.lut is not None:  # the stored form: codebook indices (same layout as w_oi)
+        if w.lut is not None:  # the stored form: codebook indices, laid out as w_oi
             idx = w.lut["indices"]
-            params["indices"] = np.ascontiguousarray(idx if idx.shape == w_oi.shape else idx.T)
+            params["indices"] = np.ascontiguousarray(idx.T if transposed else idx)
             params["codebook"] = w.lut["codebook"]
             attrs["lut"] = {k: v for k, v in w.lut.items() if k not in ("indices", "codebook")}
         t = emit(self.graph, "Dense", node.name, [x.tensor], attrs=attrs, params=params)
@@ -800,7 +823,7 @@ class _Walk:
         if w.q.ndim != 2:
             raise CodesignError(f"node '{node.name}' (MatMul): weight must be 2-D")
         ws = _out_scales(w, axis=1, node=node)
-        self.dense(node, x, w, w.q.T.copy(), ws, [Fraction(0)] * w.q.shape[1])
+        self.dense(node, x, w, w.q.T.copy(), ws, [Fraction(0)] * w.q.shape[1], transposed=True)
 
     def op_Gemm(self, node):
         a = _attrs(node)
@@ -813,7 +836,16 @@ class _Walk:
         ws = _out_scales(w, axis=0 if trans_b else 1, node=node)
         alpha, beta = frac(a.get("alpha", 1.0)), frac(a.get("beta", 1.0))
         bias = self._bias(node.input[2] if len(node.input) > 2 else None, node, w_oi.shape[0])
-        self.dense(node, x, w, np.ascontiguousarray(w_oi), ws, bias * beta, mul=alpha)
+        self.dense(
+            node,
+            x,
+            w,
+            np.ascontiguousarray(w_oi),
+            ws,
+            bias * beta,
+            mul=alpha,
+            transposed=not trans_b,
+        )
 
     def op_Conv(self, node):
         x = self.input_sym(node.input[0], node)
@@ -1249,6 +1281,8 @@ def _dyadic_form(a_list, c_list, spec: _QSpec, itype, levels):
     if any(k is None for k in ks):
         return None
     shift = max(ks)
+    if shift > MAX_SHIFT:  # the threshold form stays exact
+        return None
     mult = [int(v * 2**shift) for v in a_list]
     add = [int(v * 2**shift) for v in c_list]
     big = max(abs(itype.lo), abs(itype.hi)) * max(abs(m) for m in mult) + max(abs(v) for v in add)
@@ -1259,25 +1293,13 @@ def _dyadic_form(a_list, c_list, spec: _QSpec, itype, levels):
     return params, {"shift": shift, "mode": mode, "lo": int(levels[0]), "hi": int(levels[-1])}
 
 
-def _dyadic_requant(rq, bias) -> dict:
-    """Requant params for y = clip(round((acc + bias) * m[c] / 2**sh[c]), lo, hi), per channel
-    m and sh (ASQ's adapter): one common shift, m scaled up to it (the same integers)."""
-    m = np.asarray(rq.multiplier, dtype=np.int64).reshape(-1)
-    sh = np.asarray(rq.shift, dtype=np.int64).reshape(-1)
-    shift = int(sh.max())
-    mult = m << (shift - sh)
-    add = np.asarray(bias, dtype=np.int64).reshape(-1) * mult
-    return {
-        "attrs": {
-            "rounding": "ROUND",
-            "bipolar": False,
-            "shift": shift,
-            "mode": "ROUND",
-            "lo": int(rq.lo),
-            "hi": int(rq.hi),
-        },
-        "params": {"mult": mult, "add": add, "levels": np.arange(rq.lo, rq.hi + 1, dtype=np.int64)},
-    }
+def _dyadic_requant(rq, bias, what: str) -> dict:
+    """emit() arguments of a Requant for ASQ's adapter (per-channel multipliers and shifts)."""
+    try:
+        params, attrs = per_channel_shift_form(rq.multiplier, rq.shift, bias, rq.lo, rq.hi)
+    except CodesignError as e:
+        raise CodesignError(f"{what}: {e}") from None
+    return {"attrs": attrs, "params": params}
 
 
 def _topological(g) -> list:

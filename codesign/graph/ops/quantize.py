@@ -54,11 +54,14 @@ def count_at_or_below(t: np.ndarray, x: np.ndarray) -> np.ndarray:
     if not np.allclose(np.diff(t), step, rtol=1e-6, atol=0):
         return np.searchsorted(t, x, side="right")
     with np.errstate(invalid="ignore", over="ignore"):
-        k = np.clip(np.floor((x - t[0]) / step) + 1, 0, n).astype(np.int64)
-    padded = np.concatenate(([-np.inf], t, [np.inf]))  # padded[k] = t[k-1], padded[k+1] = t[k]
+        guess = np.floor((x - t[0]) / step) + 1
+    k = np.clip(np.nan_to_num(guess, nan=n, posinf=n, neginf=0), 0, n).astype(np.int64)
+    # padded[k] = t[k-1], padded[k+1] = t[k]; the extra +inf keeps k = n in bounds
+    padded = np.concatenate(([-np.inf], t, [np.inf, np.inf]))
+    nan = np.isnan(x)  # searchsorted puts NaN after everything
     while True:
-        up = x >= padded[k + 1]
-        down = x < padded[k]
+        up = (x >= padded[k + 1]) & (k < n)
+        down = (x < padded[k]) & ~nan
         if not (up.any() or down.any()):
             return k
         k = k + up - down
@@ -84,10 +87,44 @@ class Quantize(Op):
         return {"compare": n * max(1, int(node.params["thresholds"].shape[1]).bit_length())}
 
 
+MAX_SHIFT = 62  # products and shifts stay inside int64
+
+
+def per_channel_shift_form(
+    m, sh, bias, lo: int, hi: int, half_up: bool = False
+) -> tuple[dict, dict]:
+    """(params, attrs) of a Requant computing clip(round((acc + bias[c]) * m[c] / 2**sh[c]))
+    with per-channel shifts: one common shift, multipliers scaled up to it (the same integers);
+    half_up is FLOOR after adding half an output step. Python integers throughout, so a value
+    that would not fit int64 is refused here, never wrapped."""
+    m = [int(v) for v in np.asarray(m).reshape(-1)]
+    sh = [int(v) for v in np.broadcast_to(np.asarray(sh), (len(m),))]
+    b = [int(v) for v in np.broadcast_to(np.asarray(bias), (len(m),))]
+    if any(s < 0 or s > MAX_SHIFT for s in sh) or any(v < 0 for v in m):
+        raise CodesignError(f"requantisation shift outside 0..{MAX_SHIFT} or negative multiplier")
+    shift = max(sh)
+    mult = [v << (shift - s) for v, s in zip(m, sh, strict=True)]
+    add = [bv * mv for bv, mv in zip(b, mult, strict=True)]
+    mode = "ROUND"
+    if half_up and shift > 0:
+        add, mode = [a + (1 << (shift - 1)) for a in add], "FLOOR"
+    if max(map(abs, mult + add)) >= 2**MAX_SHIFT:
+        raise CodesignError("requantisation constants exceed 62 bits once aligned to one shift")
+    params = {
+        "mult": np.array(mult, dtype=np.int64),
+        "add": np.array(add, dtype=np.int64),
+        "levels": np.arange(lo, hi + 1, dtype=np.int64),
+    }
+    attrs = {"rounding": mode, "bipolar": False, "shift": shift, "mode": mode, "lo": lo, "hi": hi}
+    return params, attrs
+
+
 class Requant(Op):
     op_type = "Requant"
 
     def infer(self, node: Node, graph: Graph):
+        if "mult" in node.params:
+            check_dyadic_width(node, graph.tensors[node.inputs[0]].itype)
         lv = node.params["levels"]
         bipolar = bool(node.attrs.get("bipolar", False))
         t = IntType(int(lv.min()), int(lv.max()), bipolar=bipolar)
@@ -107,6 +144,18 @@ class Requant(Op):
         # a threshold unit compares against log2(levels) thresholds (binary search) per output
         steps = max(1, int(node.params["thresholds"].shape[1]).bit_length())
         return {"compare": n * steps}
+
+
+def check_dyadic_width(node: Node, itype: IntType) -> None:
+    """x * mult + add and the shift must stay inside int64 for every input in range."""
+    p, shift = node.params, int(node.attrs["shift"])
+    big = max(abs(itype.lo), abs(itype.hi)) * int(np.abs(p["mult"]).max(initial=0))
+    big += int(np.abs(p["add"]).max(initial=0))
+    if not 0 <= shift <= MAX_SHIFT or big >= 2**MAX_SHIFT:
+        raise CodesignError(
+            f"node '{node.name}' (Requant): the multiply-add-shift needs more than 62 bits "
+            f"(shift {shift}, |x * mult + add| up to {big})"
+        )
 
 
 def dyadic_requant(x: np.ndarray, p: dict, attrs: dict) -> np.ndarray:
