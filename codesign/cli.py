@@ -196,6 +196,8 @@ def _imported_verb(verb: str, rest: list[str]) -> int | None:
     name, opts = rest[0], rest[1:]
     if verb not in importer.IMPORTED_VERBS:
         importer.refuse_verb(verb, name)
+    if verb in importer.CHAIN_VERBS:
+        return _imported_hardware(verb, name, opts)
     if opts:
         raise CodesignError(f"`codesign {verb}` of imported model '{name}' takes no options {opts}")
     if verb == "energy":
@@ -213,6 +215,22 @@ def _imported_verb(verb: str, rest: list[str]) -> int | None:
 
         raise CodesignError(f"golden model of '{name}' differs from qonnx: {describe(r)}")
     return 0
+
+
+def _imported_hardware(verb: str, name: str, opts: list[str]) -> int:
+    """`codesign rtl|sim|synth NAME` of an imported model: the verb's own code on the MVU chain
+    lowered from the model's graph (refused, naming the node, where the chain cannot take it)."""
+    from codesign import importer, paths
+
+    importer.chain_graph(name)  # the refusal, before any file is written
+    argv = [name, *opts]
+    if verb == "sim":
+        gold = paths.golden_dir(name) / importer.CHAIN_GOLDEN
+        if not gold.is_file():
+            raise CodesignError(f"{gold} missing: run `codesign golden {name}` first")
+        argv += ["--golden", str(gold)]
+    mod, func = EXTERNAL_VERBS[verb][1].split(":")
+    return int(getattr(importlib.import_module(mod), func)(argv) or 0)
 
 
 def cmd_flow(args: argparse.Namespace) -> int:

@@ -25,7 +25,9 @@ from codesign.graph import execute, oracle
 from codesign.graph.frontends import qonnx as frontend
 
 # verbs that take an imported model today; the rest refuse it by name
-IMPORTED_VERBS = ("golden", "energy")
+IMPORTED_VERBS = ("golden", "energy", "rtl", "sim", "synth")
+CHAIN_VERBS = ("rtl", "sim", "synth")  # through the MVU chain lowered from the graph
+CHAIN_GOLDEN = "chain.npz"  # golden tensors under the chain's layer names, for `codesign sim`
 MARKER = "imported.json"
 MAX_SAMPLES = 100_000
 
@@ -192,11 +194,34 @@ def golden(name: str) -> dict:
     values = execute.run(imp.graph, x)
     checked = check(imp, x, values)
     report = {"model": name, "reference": "qonnx.core.onnx_exec.execute_onnx", **checked}
+    chain_tensors, report["mvu_chain"] = _chain_view(imp, values)
     gdir = paths.golden_dir(name)
     with atomic_dir(gdir) as tmp:
         np.savez(tmp / "layers.npz", **{k: v for k, v in values.items() if k != "input"})
+        if chain_tensors is not None:
+            np.savez(tmp / CHAIN_GOLDEN, **chain_tensors)
     write_json(paths.reports_dir(name) / "golden.json", report)
     return report
+
+
+def chain_graph(name: str):
+    """The MVU chain (codesign/ir/chain.py) of an imported model, or the error naming the node
+    it cannot take: what `codesign rtl|sim|synth NAME` build from."""
+    from codesign.ir import chain
+
+    imp, _, _ = open_model(name)
+    return chain.lower(imp.graph)
+
+
+def _chain_view(imp: frontend.Imported, values: dict) -> tuple[dict | None, dict]:
+    from codesign.ir import chain
+
+    try:
+        c = chain.lower(imp.graph)
+    except CodesignError as e:
+        return None, {"lowers": False, "why": str(e)}
+    tensors = {k: values[t] for k, t in c.tensor_of.items()}
+    return tensors, {"lowers": True, "layers": [lay.name for lay in c.layers]}
 
 
 def energy(name: str) -> dict:

@@ -348,8 +348,13 @@ def load_manifest(rtl_dir: str | Path) -> dict:
 
 
 def model_graph(model: str, build_dir: str | Path = "build") -> IntGraph:
-    """The model's IntGraph from build/<model>/onnx/model.onnx (loader imported lazily)."""
+    """The model's IntGraph from build/<model>/onnx/model.onnx (loader imported lazily); an
+    imported model is re-read with its import settings (e.g. --input-scale)."""
+    from codesign import importer, paths
     from codesign.ir.chain import load_int_graph
+
+    if Path(build_dir).resolve() == paths.build_root().resolve() and importer.is_imported(model):
+        return importer.chain_graph(model)
 
     onnx_path = Path(build_dir) / model / "onnx" / "model.onnx"
     if not onnx_path.is_file():

@@ -225,6 +225,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--build-dir", default=str(build_root()))
     ap.add_argument("--flows-dir", default=str(FLOWS_DIR))
+    ap.add_argument("--golden", help="golden tensors (default build/<model>/golden/layers.npz)")
     a = ap.parse_args(argv)
     root = Path(a.build_dir) / a.model
     try:
@@ -235,7 +236,7 @@ def main(argv: list[str]) -> int:
                 return 2
         rep = simulate(
             root / "rtl",
-            root / "golden" / "layers.npz",
+            Path(a.golden) if a.golden else root / "golden" / "layers.npz",
             samples=a.samples,
             simulator=a.simulator,
             waves=a.waves,

@@ -1,6 +1,6 @@
-"""`codesign import` as a user runs it: a brevitas export in, golden and energy out, other verbs
-refused by name; malformed files give one `codesign: error:` line, exit 2, and leave an earlier
-import of the same name untouched."""
+"""`codesign import` as a user runs it: a brevitas export in, golden and energy out, the verbs
+that cannot take it refused by name; malformed files give one `codesign: error:` line, exit 2,
+and leave an earlier import of the same name untouched."""
 
 from __future__ import annotations
 
@@ -51,10 +51,18 @@ def test_import_golden_energy(imported_mlp, capsys):
     assert "total" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("verb", ["rtl", "sim", "hls4ml", "finn", "sfq", "reram", "train"])
+@pytest.mark.parametrize("verb", ["hls4ml", "finn", "sfq", "reram", "train"])
 def test_other_verbs_refuse_by_name(imported_mlp, capsys, verb):
     line = _one_error_line(capsys, main([verb, "user_mlp"]))
-    assert f"codesign {verb}" in line and "user_mlp" in line and "golden, energy" in line
+    assert f"codesign {verb}" in line and "user_mlp" in line
+    assert "golden, energy, rtl, sim, synth" in line
+
+
+@pytest.mark.parametrize("verb", ["rtl", "sim"])
+def test_rtl_refuses_float_scales_by_node(imported_mlp, capsys, verb):
+    """brevitas' default scales are not powers of two: no multiply-shift for our MVU chain."""
+    line = _one_error_line(capsys, main([verb, "user_mlp"]))
+    assert "node '" in line and "multiply-shift" in line
 
 
 def _mutated(src, tmp_path, how) -> str:
