@@ -1,4 +1,4 @@
-"""Integer golden model of the delta network: numpy integers only, per layer and per time step.
+"""Integer golden model of the delta network, on the one graph (`to_graph`, run by its executor).
 
     front[t]        = requant(W0 · x[t] + b0)                          (uint codes, ReLU)
     delta[t]        = Q(a_t) − ref[t−1] if it is non-zero and |·| ≥ θ, else 0
@@ -21,7 +21,7 @@ from fractions import Fraction
 import numpy as np
 
 from codesign.errors import CodesignError
-from codesign.ir.golden import matmul_exact, requantize
+from codesign.graph.ops.base import matmul_exact
 from codesign.ir.graph import Requant
 
 # Data-flow order of the recorded tensors (what compare_layers walks).
@@ -85,40 +85,78 @@ def dyadic_requant(in_exp: int, w_scale: np.ndarray, out_exp: int, lo: int, hi: 
     return Requant(np.array(ms), np.array(shs), lo=lo, hi=hi)
 
 
-def delta_encode(q: np.ndarray, theta: int) -> np.ndarray:
-    """(N, T, C) codes -> transmitted deltas (N, T, C); the reference starts at 0.
+def _op(op_type: str, attrs: dict, params: dict, x: np.ndarray) -> np.ndarray:
+    """One op of the graph registry on (N, T, C) arrays (the ops keep time on the last axis)."""
+    from codesign.graph import ops
+    from codesign.graph.core import Node
 
-    A delta is sent when it is non-zero and |Δ| ≥ θ; the reference moves only when one is sent.
+    node = Node(op_type, op_type, ["x"], ["y"], attrs, params)
+    (y,) = ops.get(op_type).execute(node, [np.moveaxis(x, 1, 2)])
+    return np.moveaxis(y, 2, 1)
+
+
+def delta_encode(q: np.ndarray, theta: int) -> np.ndarray:
+    """(N, T, C) codes -> transmitted deltas (N, T, C): the graph's DeltaEncode op
+    (codesign/graph/ops/temporal.py); the reference starts at 0 and moves only when one is sent.
     """
     theta = check_theta(theta)
     q = np.asarray(q, dtype=np.int64)
     if q.ndim != 3:
         raise CodesignError(f"delta encoder expects (samples, steps, channels), got {q.shape}")
-    ref = np.zeros((q.shape[0], q.shape[2]), dtype=np.int64)
-    out = np.zeros_like(q)
-    for t in range(q.shape[1]):
-        d = q[:, t] - ref
-        send = (d != 0) & (np.abs(d) >= theta)
-        out[:, t] = np.where(send, d, 0)
-        ref += out[:, t]
-    return out
+    return _op("DeltaEncode", {"theta": theta}, {}, q)
 
 
 def accumulate(deltas: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """The accumulate-only consumer: S_t = S_{t−1} + W · Δ_t from S_{−1} = bias; (N, T, out)."""
+    """The accumulate-only consumer: S_t = S_{t-1} + W . delta_t from S_{-1} = bias; (N, T, out):
+    W . delta_t per step, then the graph's Accumulate op."""
     deltas = np.asarray(deltas, dtype=np.int64)
     weight = np.asarray(weight, dtype=np.int64)
     if deltas.ndim != 3 or deltas.shape[2] != weight.shape[1]:
         raise CodesignError(
             f"consumer expects deltas (samples, steps, {weight.shape[1]}), got {deltas.shape}"
         )
-    s = np.broadcast_to(np.asarray(bias, dtype=np.int64), (deltas.shape[0], weight.shape[0]))
-    s = s.copy()
-    out = np.zeros((deltas.shape[0], deltas.shape[1], weight.shape[0]), dtype=np.int64)
-    for t in range(deltas.shape[1]):
-        s += matmul_exact(deltas[:, t], weight.T)
-        out[:, t] = s
-    return out
+    init = np.broadcast_to(np.asarray(bias, dtype=np.int64), (weight.shape[0],)).copy()
+    return _op("Accumulate", {}, {"init": init}, matmul_exact(deltas, weight.T))
+
+
+def to_graph(params: DeltaParams, steps: int):
+    """The delta network on the one graph: (T, F) integer input -> every tensor of ORDER.
+
+    Layout: time is the last per-sample axis (channels, steps); the per-step dense layers are
+    1-D convolutions of width 1, `consumer.acc` is DeltaEncode -> Conv -> Accumulate(init = b1).
+    Returns (graph, {ORDER name: graph tensor}).
+    """
+    from codesign.graph.build import emit
+    from codesign.graph.core import Graph, IntType, Tensor
+    from codesign.graph.ops.quantize import per_channel_shift_form
+
+    f, c, r = params.front, params.consumer, params.readout
+    g = Graph(name="delta_seq", inputs=["input"], outputs=[])
+    g.add_tensor(Tensor("input", (steps, f.shape[1]), IntType(0, 2**params.in_bits - 1)))
+
+    def requant(name, src, lay, bias):
+        rq = lay.requant
+        p, a = per_channel_shift_form(rq.multiplier, rq.shift, bias, rq.lo, rq.hi)
+        return emit(g, "Requant", name, [src], attrs=a, params=p).name
+
+    def conv1(name, src, w):
+        return emit(g, "Conv", name, [src], params={"weight": w[:, :, None]}).name
+
+    x = emit(g, "Transpose", "time_last", ["input"], {"perm": [1, 0]}).name
+    front = requant("front", conv1("front_acc", x, f.weight), f, f.bias)
+    delta = emit(g, "DeltaEncode", "delta", [front], {"theta": params.theta}).name
+    acc = conv1("consumer_mac", delta, c.weight)
+    acc = emit(g, "Accumulate", "consumer_acc", [acc], params={"init": c.bias.copy()}).name
+    cons = requant("consumer", acc, c, np.zeros_like(c.bias))
+    pool = emit(g, "SumPool", "pool_t", [cons], {"kernel": [steps], "strides": [steps]}).name
+    pool = emit(g, "Reshape", "pool", [pool], {"shape": [c.shape[0]]}).name
+    readout = emit(g, "Dense", "readout_acc", [pool], params={"weight": r.weight}).name
+    readout = requant("readout", readout, r, r.bias)
+    g.outputs.append(readout)
+    g.validate()
+    names = {"input": "input", "front": front, "delta": delta, "consumer.acc": acc}
+    names.update({"consumer": cons, "pool": pool, "readout": readout})
+    return g, names
 
 
 def check_input(x: np.ndarray, params: DeltaParams) -> np.ndarray:
@@ -136,24 +174,18 @@ def check_input(x: np.ndarray, params: DeltaParams) -> np.ndarray:
 
 
 def run(params: DeltaParams, x: np.ndarray) -> dict[str, np.ndarray]:
-    """Integer codes (N, T, in) -> every tensor of ORDER (time axis second where there is one)."""
+    """Integer codes (N, T, in) -> every tensor of ORDER (time axis second where there is one),
+    computed by the one graph's executor."""
+    from codesign.graph import execute
+
     x = check_input(x, params)
-    f, c, r = params.front, params.consumer, params.readout
-    front = requantize(matmul_exact(x, f.weight.T) + f.bias, f.requant)
-    delta = delta_encode(front, params.theta)
-    acc = accumulate(delta, c.weight, c.bias)
-    cons = requantize(acc, c.requant)
-    pool = cons.sum(axis=1)
-    readout = requantize(matmul_exact(pool, r.weight.T) + r.bias, r.requant)
-    return {
-        "input": x,
-        "front": front,
-        "delta": delta,
-        "consumer.acc": acc,
-        "consumer": cons,
-        "pool": pool,
-        "readout": readout,
-    }
+    graph, names = to_graph(params, int(x.shape[1]))
+    values = execute.run(graph, x)
+    out = {}
+    for name in ORDER:
+        v = values[names[name]]
+        out[name] = np.moveaxis(v, 2, 1) if v.ndim == 3 and name != "input" else v
+    return out
 
 
 def sparsity(delta: np.ndarray) -> float:

@@ -98,8 +98,8 @@ class Conv(Op):
         pads = list(a.get("pads") or [0] * (2 * nd))
         if one_d:
             strides, dil, pads = [1, *strides], [1, *dil], [0, pads[0], 0, pads[1]]
-        pv = node.params["pad_value"].reshape(1, -1, 1, 1)
-        if any(pads):
+        if any(pads):  # a pad value is needed (and given) only where there is padding
+            pv = node.params["pad_value"].reshape(1, -1, 1, 1)
             h, wd = x.shape[2:]
             xp = np.empty((n, c, h + pads[0] + pads[2], wd + pads[1] + pads[3]), dtype=np.int64)
             xp[...] = pv
