@@ -339,7 +339,8 @@ class _Walk:
             t = self.graph.tensors[v.tensor]
             if t.source != out.name or t.real is None:
                 t.real = Real(v.scale, v.offset)
-            self.taps.append(Tap(out.name, v.tensor, _f64(v.scale), _f64(v.offset), "output"))
+            kind = "acc" if _beyond_float32(self.graph, v.tensor) else "output"
+            self.taps.append(Tap(out.name, v.tensor, _f64(v.scale), _f64(v.offset), kind))
             self.graph.outputs.append(v.tensor)
         if not any(n.op != "Quantize" for n in self.graph.nodes):
             raise CodesignError(f"the model has no integer layer; {FLOAT_HINT}")
@@ -373,6 +374,57 @@ class _Walk:
             qmin = (-(2 ** (b - 1)) + narrow) if signed else 0
             qmax = (2 ** (b - 1) - 1) if signed else (2**b - 1 - narrow)
         spec = _QSpec(scale, zpf, qmin, qmax, mode, bipolar=(b == 1 and signed), bits=b)
+        self.quantize(node, self.val(node.input[0], node), spec)
+
+    def op_FloatQuant(self, node):
+        """QONNX FloatQuant (minifloat): one exact threshold table (frontends/minifloat.py)."""
+        from codesign.graph.frontends.minifloat import Minifloat
+
+        if len(node.input) != 6:
+            raise CodesignError(
+                f"node '{node.name}' (FloatQuant): needs inputs (x, scale, exponent bits, "
+                f"mantissa bits, exponent bias, max value), got {len(node.input)}"
+            )
+        scale = self.const(node.input[1], node, "scale")
+        _check_scale(scale, node)
+        e_bits, m_bits, bias = (
+            _whole(self.const(node.input[i], node, what), node, what, lo, hi)
+            for i, what, lo, hi in (
+                (2, "exponent width", 1, 8),
+                (3, "mantissa width", 0, 10),
+                (4, "exponent bias", -64, 64),
+            )
+        )
+        max_val = np.asarray(self.const(node.input[5], node, "max value"), dtype=np.float64)
+        if max_val.size != 1 or not np.isfinite(max_val).all() or max_val.reshape(-1)[0] <= 0:
+            raise CodesignError(
+                f"node '{node.name}' (FloatQuant): max value must be one positive number"
+            )
+        a = _attrs(node)
+        if not a.get("saturation", 1):
+            raise CodesignError(
+                f"node '{node.name}' (FloatQuant): saturation=0 gives inf/NaN outputs, which no "
+                "integer can hold"
+            )
+        mode = _text(a.get("rounding_mode", "ROUND")).upper()
+        if mode not in ROUNDING_MODES:
+            raise CodesignError(f"node '{node.name}' (FloatQuant): unknown rounding_mode '{mode}'")
+        fmt = Minifloat(e_bits, m_bits, bias, frac(max_val.reshape(-1)[0]), mode)
+        levels, bounds = fmt.table()
+        denom = max(v.denominator for v in levels)
+        ints = [int(v * denom) for v in levels]
+        table = (levels, bounds, fmt, dict(zip(ints[1:], bounds, strict=True)))
+        spec = _QSpec(
+            scale,
+            np.zeros(1),
+            ints[0],
+            ints[-1],
+            mode,
+            bipolar=False,
+            bits=1 + e_bits + m_bits,
+            table=table,
+            denom=denom,
+        )
         self.quantize(node, self.val(node.input[0], node), spec)
 
     def op_BipolarQuant(self, node):
@@ -450,6 +502,16 @@ class _Walk:
         s = np.asarray(spec.scale, dtype=np.float64)
         zp = np.asarray(spec.zp, dtype=np.float64)
         v = w / s + zp
+        if spec.table is not None:  # exact per element: minifloat levels are not a uniform grid
+            sb = np.broadcast_to(s, w.shape)
+            q = np.array(
+                [
+                    _quant_value(frac(a) / frac(b), spec)
+                    for a, b in zip(w.flat, sb.flat, strict=True)
+                ],
+                dtype=np.int64,
+            ).reshape(w.shape)
+            return QConst(q, compress(fracs(s) / spec.denom), spec.bits, False, node.name)
         if spec.bipolar:
             q = np.where(v >= 0, 1, -1).astype(np.int64)
         else:
@@ -497,7 +559,7 @@ class _Walk:
         self.graph.input_float = {"node": node.name, "scale": str(sf), "zero_point": str(zf)}
         if x.shape is not None and x.shape != t.shape:  # the float input was reshaped first
             t = emit(self.graph, "Reshape", f"{node.name}_reshape", [t.name], {"shape": x.shape})
-        return self.new_sym(t, sf, -zf * sf, node.output[0], "quant")
+        return self.new_sym(t, sf / spec.denom, -zf * sf, node.output[0], "quant")
 
     def requant(
         self, node, x: Sym, s_out: np.ndarray, zp: np.ndarray, spec: _QSpec, out_real=None
@@ -572,7 +634,7 @@ class _Walk:
             params.update(dy[0])
             attrs.update(dy[1])
         t = emit(self.graph, "Requant", node.name, [x.tensor], attrs=attrs, params=params)
-        scale, offset = out_real if out_real is not None else (s_out, -zp * s_out)
+        scale, offset = out_real if out_real is not None else (s_out / spec.denom, -zp * s_out)
         return self.new_sym(t, scale, offset, node.output[0], "quant")
 
     def op_MultiThreshold(self, node):
@@ -1167,6 +1229,9 @@ class _QSpec:
     bits: int
     # QONNX Trunc: level = mode(round_half_even(v) / trunc), trunc a power of two (exact)
     trunc: Fraction | None = None
+    # QONNX FloatQuant: integer levels (value * denom) and their boundaries on v (minifloat.py)
+    table: tuple | None = None
+    denom: int = 1
 
 
 @dataclass
@@ -1181,12 +1246,16 @@ SUPPORTED = sorted(
 
 
 def _levels(spec: _QSpec) -> np.ndarray:
+    if spec.table is not None:
+        return np.array([int(v * spec.denom) for v in spec.table[0]], dtype=np.int64)
     if spec.bipolar:
         return np.array([-1, 1], dtype=np.int64)
     return np.arange(spec.qmin, spec.qmax + 1, dtype=np.int64)
 
 
 def _quant_value(v: Fraction, spec: _QSpec) -> int:
+    if spec.table is not None:
+        return int(spec.table[2].quantize(v) * spec.denom)
     if spec.bipolar:
         return 1 if v >= 0 else -1
     if spec.trunc is not None:
@@ -1198,6 +1267,8 @@ def _boundary(j: int, spec: _QSpec) -> tuple[Fraction, bool]:
     """(b, inclusive): the quantizer's level is >= j  <=>  v >= b (or v > b)."""
     if spec.bipolar:
         return Fraction(0), True
+    if spec.table is not None:
+        return spec.table[3][j]
     b, inc = level_boundary(j, spec.mode)
     if spec.trunc is None:
         return b, inc
@@ -1239,6 +1310,31 @@ def _bit_width(bits: np.ndarray, node) -> int:
     return int(b[0])
 
 
+SUMS = ("Dense", "Conv", "SumPool", "Add", "Mul", "Accumulate")
+MOVES = ("Reshape", "Transpose", "Concat", "Upsample", "DepthToSpace")
+
+
+def _beyond_float32(graph: Graph, tensor: str) -> bool:
+    """Is this graph output a linear op's sum (through data movement) on a grid finer than
+    float32 holds (integers beyond 2^24)? qonnx computes it in float32, so it cannot match
+    integer for integer; it is then reported as a deviation, like any linear op's output."""
+    t = graph.tensors[tensor]
+    node = graph.producer(tensor)
+    while node is not None and node.op in MOVES:
+        node = graph.producer(node.inputs[0])
+    wide = max(abs(t.itype.lo), abs(t.itype.hi)) >= 2**24
+    return node is not None and node.op in SUMS and wide
+
+
+def _whole(v: np.ndarray, node, what: str, lo: int, hi: int) -> int:
+    a = np.asarray(v, dtype=np.float64).reshape(-1)
+    if a.size != 1 or not np.isfinite(a[0]) or a[0] != round(a[0]) or not lo <= a[0] <= hi:
+        raise CodesignError(
+            f"node '{node.name}' ({node.op_type}): {what} {a.tolist()} out of range {lo}..{hi}"
+        )
+    return int(a[0])
+
+
 def _check_scale(scale: np.ndarray, node) -> None:
     s = np.asarray(scale, dtype=np.float64)
     if s.size == 0 or not np.isfinite(s).all() or np.any(s <= 0):
@@ -1273,7 +1369,9 @@ def _exact_round(w, s, zp, mode, q, mask) -> np.ndarray:
 
 def _dyadic_form(a_list, c_list, spec: _QSpec, itype, levels):
     """mult/add/shift when every channel's a and c are dyadic and the products fit int64."""
-    if spec.bipolar or spec.trunc is not None or spec.mode not in ("ROUND", "HALF_EVEN", "FLOOR"):
+    if spec.bipolar or spec.trunc is not None or spec.table is not None:
+        return None
+    if spec.mode not in ("ROUND", "HALF_EVEN", "FLOOR"):
         return None
     if np.any(np.diff(levels) != 1):
         return None
