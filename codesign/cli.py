@@ -6,9 +6,11 @@ User errors (CodesignError) print one line on stderr and exit 2, with no traceba
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import sys
+from pathlib import Path
 
 from codesign.errors import CodesignError, fail
 
@@ -189,11 +191,29 @@ def parse_overrides(items: list[str]) -> dict:
 
 def _imported_verb(verb: str, rest: list[str]) -> int | None:
     """An imported model (`codesign import`) under any verb: run it or refuse it by name."""
+    from codesign import importer, paths
+
+    if not rest or rest[0].startswith("-"):
+        return None
+    root = _option(rest[1:], "--build-dir")  # the verb's own build folder, if it is given one
+    with paths.using_build_root(Path(root)) if root else contextlib.nullcontext():
+        if not importer.is_imported(rest[0]):
+            return None
+        return _imported_in_root(verb, rest[0], rest[1:])
+
+
+def _option(opts: list[str], flag: str) -> str | None:
+    for i, tok in enumerate(opts):
+        if tok == flag and i + 1 < len(opts):
+            return opts[i + 1]
+        if tok.startswith(flag + "="):
+            return tok.split("=", 1)[1]
+    return None
+
+
+def _imported_in_root(verb: str, name: str, opts: list[str]) -> int:
     from codesign import importer
 
-    if not rest or rest[0].startswith("-") or not importer.is_imported(rest[0]):
-        return None
-    name, opts = rest[0], rest[1:]
     if verb not in importer.IMPORTED_VERBS:
         importer.refuse_verb(verb, name)
     if verb in importer.CHAIN_VERBS:
@@ -227,7 +247,10 @@ def _imported_hardware(verb: str, name: str, opts: list[str]) -> int:
     if verb == "sim":
         gold = paths.golden_dir(name) / importer.CHAIN_GOLDEN
         if not gold.is_file():
-            raise CodesignError(f"{gold} missing: run `codesign golden {name}` first")
+            raise CodesignError(
+                f"{gold} missing: run `codesign golden {name}` (it is written only when the "
+                "golden model matches qonnx's executor)"
+            )
         argv += ["--golden", str(gold)]
     mod, func = EXTERNAL_VERBS[verb][1].split(":")
     return int(getattr(importlib.import_module(mod), func)(argv) or 0)

@@ -174,7 +174,10 @@ def _trunc_pool_model(path):
     return path
 
 
-@pytest.mark.parametrize("mode,coarser", [(None, 1), ("ROUND", 1), ("CEIL", 1), (None, 4.37)])
+@pytest.mark.parametrize(
+    "mode,coarser",
+    [(None, 1), ("ROUND", 1), ("CEIL", 1), (None, 4.37), ("ROUND", 1.37), ("FLOOR", 1.37)],
+)
 def test_trunc_avg_pool_equals_qonnx(tmp_path, mode, coarser):
     import onnx
     from onnx import helper, numpy_helper

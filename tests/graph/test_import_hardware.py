@@ -94,3 +94,12 @@ def test_an_imported_model_the_chain_cannot_take_is_refused_by_node(tmp_path, ca
             assert len(err) == 1 and err[0].startswith("codesign: error: ") and "node '" in err[0]
             assert "(Requant) has no round-half-even multiply-shift form" in err[0]
         assert not (tmp_path / "float_mlp" / "rtl").exists()
+
+
+def test_the_build_dir_option_finds_the_imported_model(fixed_point_import, capsys):
+    """`--build-dir B` names where the imported model lives: the import settings come from B."""
+    root = fixed_point_import
+    assert cli.main(["rtl", "fx_mlp", "--build-dir", str(root)]) == 0
+    assert (root / "fx_mlp" / "rtl" / "manifest.json").is_file()
+    assert cli.main(["hls4ml", "fx_mlp", "--build-dir", str(root)]) == 2
+    assert "came from `codesign import`" in capsys.readouterr().err

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from codesign.errors import CodesignError
-from codesign.graph.rational import round_exact
+from codesign.graph.rational import level_boundary, round_exact
 
 MAX_LEVELS = 2**16  # a threshold table larger than this is refused, like an integer quantizer's
 
@@ -25,8 +25,15 @@ def floor_log2(a: Fraction) -> int:
     return k if Fraction(2) ** k <= a else k - 1
 
 
+def format_max(e_bits: int, m_bits: int, bias: int) -> Fraction:
+    """qonnx's compute_max_val: the largest value of the format, (2 - 2^-m) * 2^(2^e - 1 - bias)."""
+    return (2 - Fraction(1, 2**m_bits)) * Fraction(2) ** (2**e_bits - 1 - bias)
+
+
 @dataclass(frozen=True)
 class Minifloat:
+    """A format as qonnx executes it; `max_value` is already min(format max, the node's max)."""
+
     e_bits: int
     m_bits: int
     bias: int
@@ -43,27 +50,33 @@ class Minifloat:
         return max(-self.max_value, min(self.max_value, q)) if clip else q
 
     def table(self) -> tuple[list[Fraction], list[tuple[Fraction, bool]]]:
-        """(levels ascending, boundaries): level[j] is taken from v >= b_j (or v > b_j)."""
+        """(levels ascending, boundaries): level[j] is taken from v >= b_j (or v > b_j).
+
+        Between two neighbouring representable values lo < hi the step is s = hi - lo (also
+        across a binade edge, which belongs to the lower binade, and at zero), so the switch is
+        where the rounding of v / s reaches hi / s: `level_boundary` in units of s, any mode."""
         e_min = 1 - self.bias - self.m_bits
         top = floor_log2(self.max_value) + 1  # one binade above max_value
-        reps = set()
-        for e in range(e_min, top - self.m_bits + 1):
+        reps = {Fraction(0)}
+        for e in range(e_min, max(e_min, top - self.m_bits) + 1):
             for i in range(0, 2 ** (self.m_bits + 1) + 1):
                 v = Fraction(i) * Fraction(2) ** e
                 if self.quantize(v, clip=False) == v:
                     reps.add(v)
-                if len(reps) > MAX_LEVELS:
-                    raise CodesignError("minifloat format has too many levels for a table")
+            if 2 * len(reps) > MAX_LEVELS:
+                raise CodesignError(f"the format has more than {MAX_LEVELS} levels")
         pos = sorted(reps)
-        while len(pos) > 1 and pos[-2] >= self.max_value:  # keep one representable above max
+        while len(pos) > 2 and pos[-2] >= self.max_value:  # keep one representable above max
             pos.pop()
         signed = sorted({-p for p in pos} | set(pos))
-        levels, bounds = [min(self.max_value, max(-self.max_value, signed[0]))], []
-        for lo, hi in zip(signed, signed[1:], strict=False):
-            m = (lo + hi) / 2
-            lv = max(-self.max_value, min(self.max_value, hi))
-            if lv == levels[-1]:
+        clip = [max(-self.max_value, min(self.max_value, v)) for v in signed]
+        levels, bounds = [clip[0]], []
+        for k in range(1, len(signed)):
+            if clip[k] == levels[-1]:
                 continue  # clipped together: no boundary between them
-            bounds.append((m, self.quantize(m) >= lv))
-            levels.append(lv)
+            lo, hi = signed[k - 1], signed[k]
+            s = hi - lo
+            b, inc = level_boundary(int(hi / s), self.mode)
+            bounds.append((b * s, inc))
+            levels.append(clip[k])
         return levels, bounds

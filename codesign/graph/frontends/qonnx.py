@@ -339,7 +339,7 @@ class _Walk:
             t = self.graph.tensors[v.tensor]
             if t.source != out.name or t.real is None:
                 t.real = Real(v.scale, v.offset)
-            kind = "acc" if _beyond_float32(self.graph, v.tensor) else "output"
+            kind = "output_sum" if _beyond_float32(self.graph, v.tensor) else "output"
             self.taps.append(Tap(out.name, v.tensor, _f64(v.scale), _f64(v.offset), kind))
             self.graph.outputs.append(v.tensor)
         if not any(n.op != "Quantize" for n in self.graph.nodes):
@@ -378,7 +378,7 @@ class _Walk:
 
     def op_FloatQuant(self, node):
         """QONNX FloatQuant (minifloat): one exact threshold table (frontends/minifloat.py)."""
-        from codesign.graph.frontends.minifloat import Minifloat
+        from codesign.graph.frontends.minifloat import Minifloat, format_max
 
         if len(node.input) != 6:
             raise CodesignError(
@@ -409,10 +409,19 @@ class _Walk:
         mode = _text(a.get("rounding_mode", "ROUND")).upper()
         if mode not in ROUNDING_MODES:
             raise CodesignError(f"node '{node.name}' (FloatQuant): unknown rounding_mode '{mode}'")
-        fmt = Minifloat(e_bits, m_bits, bias, frac(max_val.reshape(-1)[0]), mode)
-        levels, bounds = fmt.table()
+        top = min(format_max(e_bits, m_bits, bias), frac(max_val.reshape(-1)[0]))
+        fmt = Minifloat(e_bits, m_bits, bias, top, mode)
+        try:
+            levels, bounds = fmt.table()
+        except CodesignError as e:
+            raise CodesignError(f"node '{node.name}' (FloatQuant): {e}") from None
         denom = max(v.denominator for v in levels)
         ints = [int(v * denom) for v in levels]
+        if max(abs(ints[0]), abs(ints[-1])) >= 2**48:
+            raise CodesignError(
+                f"node '{node.name}' (FloatQuant): its levels need more than 48 bits on one "
+                f"integer grid (exponent bias {bias}, {m_bits} mantissa bits)"
+            )
         table = (levels, bounds, fmt, dict(zip(ints[1:], bounds, strict=True)))
         spec = _QSpec(
             scale,
@@ -575,6 +584,9 @@ class _Walk:
                 f"'{xt.source or xt.name}'"
             )
         a_list, c_list = pc
+        n_levels = len(spec.table[0]) if spec.table is not None else spec.qmax - spec.qmin + 1
+        if n_levels - 1 > 2**MAX_LEVEL_BITS:  # before any table of that size is built
+            raise CodesignError(f"node '{node.name}': {spec.bits}-bit output needs too many levels")
         levels = _levels(spec)
         n_thr = len(levels) - 1
         if n_thr > 2**MAX_LEVEL_BITS:

@@ -29,7 +29,8 @@ class DeltaEncode(Op):
         theta = int(node.attrs["theta"])
         if theta < 0:
             raise CodesignError(f"node '{node.name}' (DeltaEncode): theta {theta} < 0")
-        span = x.itype.hi - x.itype.lo  # a delta is the difference of two values in range
+        # a delta is the difference of two values in range, or of one and the initial 0
+        span = max(x.itype.hi, 0) - min(x.itype.lo, 0)
         return [(x.shape, IntType(-span, span))]
 
     def execute(self, node: Node, xs):
