@@ -380,11 +380,7 @@ class _Walk:
         """QONNX FloatQuant (minifloat): one exact threshold table (frontends/minifloat.py)."""
         from codesign.graph.frontends.minifloat import Minifloat, format_max
 
-        if len(node.input) != 6:
-            raise CodesignError(
-                f"node '{node.name}' (FloatQuant): needs inputs (x, scale, exponent bits, "
-                f"mantissa bits, exponent bias, max value), got {len(node.input)}"
-            )
+        _need_inputs(node, ("x", "scale", "exponent bits", "mantissa bits", "bias", "max value"))
         scale = self.const(node.input[1], node, "scale")
         _check_scale(scale, node)
         e_bits, m_bits, bias = (
@@ -691,11 +687,7 @@ class _Walk:
 
     # codesign's own quantizer ops (what `codesign export` writes; codesign/ir/custom_ops.py)
     def op_LutQuant(self, node):
-        if len(node.input) != 3:
-            raise CodesignError(
-                f"node '{node.name}' (LutQuant): needs inputs (indices, codebook, scale), "
-                f"got {len(node.input)}"
-            )
+        _need_inputs(node, ("indices", "codebook", "scale"))
         idx = self.const(node.input[0], node, "indices")
         cb = self.const(node.input[1], node, "codebook")
         scale = self.const(node.input[2], node, "scale")
@@ -1336,6 +1328,14 @@ def _beyond_float32(graph: Graph, tensor: str) -> bool:
         node = graph.producer(node.inputs[0])
     wide = max(abs(t.itype.lo), abs(t.itype.hi)) >= 2**24
     return node is not None and node.op in SUMS and wide
+
+
+def _need_inputs(node, names: tuple[str, ...]) -> None:
+    if len(node.input) != len(names):
+        raise CodesignError(
+            f"node '{node.name}' ({node.op_type}): needs inputs ({', '.join(names)}), "
+            f"got {len(node.input)}"
+        )
 
 
 def _whole(v: np.ndarray, node, what: str, lo: int, hi: int) -> int:
