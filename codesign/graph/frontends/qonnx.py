@@ -244,8 +244,7 @@ class _Walk:
             raise CodesignError(f"--input-scale must be a positive number, got {iq.scale}")
         if not 1 <= iq.bits <= MAX_LEVEL_BITS:
             raise CodesignError(f"--input-bits must be in 1..{MAX_LEVEL_BITS}, got {iq.bits}")
-        qmin = -(2 ** (iq.bits - 1)) if iq.signed else 0
-        qmax = 2 ** (iq.bits - 1) - 1 if iq.signed else 2**iq.bits - 1
+        qmin, qmax = _int_range(iq.bits, iq.signed, False)
         s = frac(iq.scale)
         thr, levels = [], np.arange(qmin, qmax + 1, dtype=np.int64)
         for j in range(qmin + 1, qmax + 1):
@@ -360,9 +359,7 @@ class _Walk:
         bits = self.const(node.input[3], node, "bit width")
         a = _attrs(node)
         signed, narrow = bool(a.get("signed", 1)), bool(a.get("narrow", 0))
-        mode = _text(a.get("rounding_mode", "ROUND")).upper()
-        if mode not in ROUNDING_MODES:
-            raise CodesignError(f"node '{node.name}' (Quant): unknown rounding_mode '{mode}'")
+        mode = _rounding_mode(node, a, "ROUND")
         b = _bit_width(bits, node)
         _check_scale(scale, node)
         zpf = np.asarray(zp, dtype=np.float64)
@@ -371,8 +368,7 @@ class _Walk:
         if b == 1 and signed:
             qmin, qmax = -1, 1
         else:
-            qmin = (-(2 ** (b - 1)) + narrow) if signed else 0
-            qmax = (2 ** (b - 1) - 1) if signed else (2**b - 1 - narrow)
+            qmin, qmax = _int_range(b, signed, narrow)
         spec = _QSpec(scale, zpf, qmin, qmax, mode, bipolar=(b == 1 and signed), bits=b)
         self.quantize(node, self.val(node.input[0], node), spec)
 
@@ -402,9 +398,7 @@ class _Walk:
                 f"node '{node.name}' (FloatQuant): saturation=0 gives inf/NaN outputs, which no "
                 "integer can hold"
             )
-        mode = _text(a.get("rounding_mode", "ROUND")).upper()
-        if mode not in ROUNDING_MODES:
-            raise CodesignError(f"node '{node.name}' (FloatQuant): unknown rounding_mode '{mode}'")
+        mode = _rounding_mode(node, a, "ROUND")
         top = min(format_max(e_bits, m_bits, bias), frac(max_val.reshape(-1)[0]))
         fmt = Minifloat(e_bits, m_bits, bias, top, mode)
         try:
@@ -469,14 +463,11 @@ class _Walk:
             raise CodesignError(f"node '{node.name}' (Trunc): zero point must be one integer")
         a = _attrs(node)
         signed, narrow = bool(a.get("signed", 1)), bool(a.get("narrow", 0))
-        mode = _text(a.get("rounding_mode", "FLOOR")).upper()
-        if mode not in ROUNDING_MODES:
-            raise CodesignError(f"node '{node.name}' (Trunc): unknown rounding_mode '{mode}'")
+        mode = _rounding_mode(node, a, "FLOOR")
         b = _bit_width(bits, node)
         sf, sof, zf = (frac(np.asarray(v).reshape(-1)[0]) for v in (scale, s_out, zpf))
         trunc = Fraction(2) ** round(math.log2(sof / sf))
-        qmin = (-(2 ** (b - 1)) + narrow) if signed else 0
-        qmax = (2 ** (b - 1) - 1) if signed else (2**b - 1 - narrow)
+        qmin, qmax = _int_range(b, signed, narrow)
         spec = _QSpec(scale, zpf, qmin, qmax, mode, bipolar=False, bits=b, trunc=trunc)
         x = self.materialise(x, node)
         rank = len(self.graph.tensors[x.tensor].shape)
@@ -1328,6 +1319,20 @@ def _beyond_float32(graph: Graph, tensor: str) -> bool:
         node = graph.producer(node.inputs[0])
     wide = max(abs(t.itype.lo), abs(t.itype.hi)) >= 2**24
     return node is not None and node.op in SUMS and wide
+
+
+def _rounding_mode(node, attrs: dict, default: str) -> str:
+    mode = _text(attrs.get("rounding_mode", default)).upper()
+    if mode not in ROUNDING_MODES:
+        raise CodesignError(f"node '{node.name}' ({node.op_type}): unknown rounding_mode '{mode}'")
+    return mode
+
+
+def _int_range(bits: int, signed: bool, narrow: bool) -> tuple[int, int]:
+    """qonnx's min_int/max_int of a `bits`-wide integer."""
+    if signed:
+        return -(2 ** (bits - 1)) + narrow, 2 ** (bits - 1) - 1
+    return 0, 2**bits - 1 - narrow
 
 
 def _need_inputs(node, names: tuple[str, ...]) -> None:
