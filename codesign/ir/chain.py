@@ -339,14 +339,10 @@ class _Lower:
 
         lay = self._last_output(node)
         u, g = node.inputs
-        chain, t = [], g
-        for op in ("Requant", "Dense", "Requant", "Dense"):
-            p = self.g.producer(t)
-            if p is None or p.op != op:
-                self.refuse(node, "its g must come from the adapter Dense-Requant-Dense-Requant")
-            chain.append(p)
-            t = p.inputs[0]
-        if t != u:
+        chain = _adapter_nodes(self.g, node)
+        if [p.op for p in chain] != ["Requant", "Dense", "Requant", "Dense"]:
+            self.refuse(node, "its g must come from the adapter Dense-Requant-Dense-Requant")
+        if chain[-1].inputs[0] != u:
             self.refuse(node, "the adapter must read the same codes u")
         rq2n, fc2, rq1n, fc1 = chain
         rq1, b1 = _requant(rq1n, f"ASQ adapter of '{lay.name}'")
@@ -381,19 +377,18 @@ def _log_spec(node: Node):
     return LogQuantSpec(d["bits"], d["q"], d["r"], d["frac_bits"], d["a_off"], d["in_bits"])
 
 
+def _adapter_nodes(graph: Graph, node: Node) -> list[Node]:
+    """The (up to four) producers behind an AsqDivide's g, nearest first: its adapter."""
+    out, t = [], node.inputs[1]
+    while len(out) < 4 and (p := graph.producer(t)) is not None:
+        out.append(p)
+        t = p.inputs[0]
+    return out
+
+
 def _mark_adapters(graph: Graph) -> set[str]:
     """Names of the nodes that compute ASQ's g (lowered as part of the AsqDivide stage)."""
-    out = set()
-    for node in graph.nodes:
-        if node.op == "AsqDivide":
-            t = node.inputs[1]
-            for _ in range(4):
-                p = graph.producer(t)
-                if p is None:
-                    break
-                out.add(p.name)
-                t = p.inputs[0]
-    return out
+    return {p.name for n in graph.nodes if n.op == "AsqDivide" for p in _adapter_nodes(graph, n)}
 
 
 def lower(graph: Graph) -> IntGraph:
