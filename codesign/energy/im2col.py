@@ -10,7 +10,7 @@ vectors taken from the golden model's tensors:
   d steps later by a per-input digital delay line. One vector per time step.
 - SNN hdconv layer (hd_snn): rows (c, d, u, v) of the (in, delay, kh, kw) kernel,
   W[(c, d, u, v), o] = w[o, c, d, u, v]; one vector per (time step, output pixel), holding the
-  spikes of its receptive field ('same' zero padding in space, as codesign/snn/golden.py).
+  spikes of its receptive field ('same' zero padding in space, as the graph's Delay op).
 - CoDeNet 1x1 conv: W = weight.T; one vector per pixel, x = a - zp (the activation minus its
   zero point, so a real zero drives nothing; the zp * sum(w) term is a per-output constant the
   digital periphery adds back, like a bias).

@@ -21,16 +21,41 @@ def emit(
     real: Real | None = None,
     source: str | None = None,
 ) -> Tensor:
-    """Append one single-output node; its output tensor is named after the node."""
+    """Append one node; its (first) output tensor is named after the node, further outputs
+    after the node plus the op's `output_suffixes` (see emit_all)."""
+    return emit_all(graph, op, name, inputs, attrs, params, real, source)[0]
+
+
+def emit_all(
+    graph: Graph,
+    op: str,
+    name: str,
+    inputs: list[str],
+    attrs: dict | None = None,
+    params: dict[str, np.ndarray] | None = None,
+    real: Real | None = None,
+    source: str | None = None,
+) -> list[Tensor]:
+    """Append one node and return all its output tensors (`real`/`source` go to the first)."""
     node = Node(op, name, list(inputs), [], dict(attrs or {}), dict(params or {}))
-    (shape, itype), *_ = ops.get(op).infer(node, graph)
-    peak = 0 if itype is None else max(abs(itype.lo), abs(itype.hi))
-    if peak >= 2**INT_LIMIT_BITS:
-        raise CodesignError(
-            f"node '{name}' ({op}): its worst-case values reach {float(peak):.3g}, beyond the "
-            f"golden model's int64 (2^{INT_LIMIT_BITS})"
+    impl = ops.get(op)
+    outs = []
+    for k, (shape, itype) in enumerate(impl.infer(node, graph)):
+        peak = 0 if itype is None else max(abs(itype.lo), abs(itype.hi))
+        if peak >= 2**INT_LIMIT_BITS:
+            raise CodesignError(
+                f"node '{name}' ({op}): its worst-case values reach {float(peak):.3g}, beyond "
+                f"the golden model's int64 (2^{INT_LIMIT_BITS})"
+            )
+        first = k == 0
+        t = Tensor(
+            graph.unique(name + impl.output_suffixes[k]),
+            tuple(shape),
+            itype,
+            real if first else None,
+            source if first else None,
         )
-    t = graph.add_tensor(Tensor(graph.unique(name), tuple(shape), itype, real, source))
-    node.outputs.append(t.name)
+        outs.append(graph.add_tensor(t))
+        node.outputs.append(t.name)
     graph.nodes.append(node)
-    return t
+    return outs

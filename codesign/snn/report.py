@@ -18,18 +18,16 @@ def rtl_slots(graph: SnnGraph) -> int:
 
 def layer_sops(lay: SnnLayer, spikes_in: np.ndarray) -> np.ndarray:
     """Synaptic operations per sample: every input spike times its non-zero fan-out."""
-    from codesign.snn.golden import _conv2d_same
+    from codesign.graph.ops.spiking import same_conv2d
 
     s = np.asarray(spikes_in, dtype=np.int64)
     if lay.kind == "dense":
         fan = np.count_nonzero(lay.weight, axis=0)  # per input neuron
         return (s.sum(axis=1) * fan).sum(axis=1)
-    mask = (lay.weight != 0).astype(np.int64)
-    total = np.zeros(s.shape[0], dtype=np.int64)
-    for t in range(s.shape[1]):  # targets inside the frame only (what the core processes)
-        for d in range(mask.shape[2]):
-            total += _conv2d_same(s[:, t], mask[:, :, d]).sum(axis=(1, 2, 3))
-    return total
+    # every spike of every step meets every delay's kernel, targets inside the frame only
+    # (what the core processes); linear, so sum the spikes over time and the mask over delays
+    mask = (lay.weight != 0).astype(np.int64).sum(axis=2)
+    return same_conv2d(s.sum(axis=1), mask).sum(axis=(1, 2, 3))
 
 
 def delay_histogram(graph: SnnGraph) -> dict:

@@ -15,6 +15,7 @@ from codesign.graph.ops.linear import Conv, Dense
 from codesign.graph.ops.lookup import Lookup
 from codesign.graph.ops.pool import MaxPool, SumPool
 from codesign.graph.ops.quantize import Quantize, Requant
+from codesign.graph.ops.spiking import LIF, Delay
 from codesign.graph.ops.temporal import Accumulate, DeltaEncode
 
 OPS: dict[str, Op] = {
@@ -33,6 +34,8 @@ OPS: dict[str, Op] = {
         AsqDivide(),
         DeltaEncode(),
         Accumulate(),
+        Delay(),
+        LIF(),
         Reshape(),
         Transpose(),
         Concat(),

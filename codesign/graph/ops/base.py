@@ -15,6 +15,8 @@ Shape = tuple[int, ...]
 
 class Op:
     op_type = ""
+    # names of the outputs, appended to the node's name (one output: the node's own name)
+    output_suffixes: tuple[str, ...] = ("",)
 
     def infer(self, node: Node, graph: Graph) -> list[tuple[Shape, IntType]]:
         """Per-sample shape and worst-case range of each output, from the inputs' tensors."""
