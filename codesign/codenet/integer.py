@@ -86,3 +86,25 @@ def params_from_real(
     m_hw = scale / 2**SHIFT
     bias = np.floor(np.asarray(bias_real, np.float64) - in_zp * m_hw * w_sum + 0.5)
     return scale.astype(np.int64), np.clip(bias, PARAM_LO, PARAM_HI).astype(np.int64)
+
+
+TAPS = [(ky, kx) for ky in (-1, 0, 1) for kx in (-1, 0, 1)]
+
+
+def deform_taps(x: np.ndarray, s: np.ndarray, pad: int = ZP) -> np.ndarray:
+    """(N, C, H, W) activations and integer dilations s (N, H, W) -> the 9 taps each output
+    pixel multiplies, (N, H, W, C, 9): tap (ky, kx) reads (y + ky*s, x + kx*s), and `pad`
+    outside the image, as the accelerator addresses its line buffer (clamped index, then a
+    mask). The golden model's DeformConv op pads and gathers instead; the qonnx custom op and
+    the crossbar's input vectors use this one."""
+    n, c, h, wd = x.shape
+    s = np.asarray(s, dtype=np.int64)
+    yy, xx = np.meshgrid(np.arange(h), np.arange(wd), indexing="ij")
+    bidx = np.arange(n)[:, None, None]
+    out = np.empty((n, h, wd, c, len(TAPS)), dtype=np.int64)
+    for k, (ky, kx) in enumerate(TAPS):
+        ty, tx = yy[None] + ky * s, xx[None] + kx * s
+        inside = (ty >= 0) & (ty < h) & (tx >= 0) & (tx < wd)
+        v = x[bidx, :, np.clip(ty, 0, h - 1), np.clip(tx, 0, wd - 1)]  # (N, H, W, C)
+        out[..., k] = np.where(inside[..., None], v, pad)
+    return out

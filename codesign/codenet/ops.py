@@ -25,7 +25,6 @@ from qonnx.core.datatype import DataType
 from qonnx.custom_op.base import CustomOp
 from qonnx.custom_op.registry import add_op_to_domain
 
-from codesign.codenet import golden
 from codesign.codenet import integer as I
 
 DOMAIN = "codesign"
@@ -73,7 +72,8 @@ class DeformConv(_IntOp):
         ):
             raise ValueError(f"DeformConv '{self.onnx_node.name}': inputs must be integer-valued")
         zp = self.get_nodeattr("zero_point")
-        acc = golden.deform_acc(x.astype(np.int64), s.astype(np.int64), w.astype(np.int64), zp)
+        taps = I.deform_taps(x.astype(np.int64), s.astype(np.int64), zp)  # (N, H, W, C, 9)
+        acc = (taps * w.astype(np.int64)[None, None, None]).sum(axis=-1).transpose(0, 3, 1, 2)
         rule = self.get_nodeattr("requant")
         if rule != "none":
             scale, bias = (np.asarray(context[n], np.int64) for n in self.onnx_node.input[3:5])

@@ -124,25 +124,6 @@ def _zp_range(zp: int) -> int:
     return int(max(I.ACT_HI - zp, zp - I.ACT_LO))
 
 
-def deform_taps(x: np.ndarray, s_q: np.ndarray, pad: int) -> np.ndarray:
-    """(N, C, H, W) activations and scale-layer outputs (N, H, W) -> taps (N, H, W, C, 9),
-    the values codesign/codenet/golden.deform_acc multiplies (same addressing and clamps)."""
-    from codesign.codenet import integer as I
-    from codesign.codenet.golden import TAPS
-
-    n, c, h, wd = x.shape
-    s = np.clip(np.asarray(I.scale_from_q(s_q), np.int64), I.S_LO, I.S_HI)
-    yy, xx = np.meshgrid(np.arange(h), np.arange(wd), indexing="ij")
-    bidx = np.arange(n)[:, None, None]
-    out = np.empty((n, h, wd, c, len(TAPS)), dtype=np.int64)
-    for k, (ky, kx) in enumerate(TAPS):
-        ty, tx = yy[None] + ky * s, xx[None] + kx * s
-        inside = (ty >= 0) & (ty < h) & (tx >= 0) & (tx < wd)
-        v = x[bidx, :, np.clip(ty, 0, h - 1), np.clip(tx, 0, wd - 1)]  # (N, H, W, C)
-        out[..., k] = np.where(inside[..., None], v, pad)
-    return out
-
-
 def codenet_layer(lay, tensors: dict[str, np.ndarray], limit: int | None = None) -> MvmLayer:
     """A CodenetGraph layer (pw or dw) with its golden input (minus the zero point)."""
     from codesign.codenet import integer as I
@@ -167,7 +148,7 @@ def codenet_layer(lay, tensors: dict[str, np.ndarray], limit: int | None = None)
 
     def vectors() -> Iterator[np.ndarray]:
         for a in range(0, n, CHUNK):
-            taps = deform_taps(x[a : a + CHUNK], s_q[a : a + CHUNK], I.ZP) - zp
+            taps = I.deform_taps(x[a : a + CHUNK], I.scale_from_q(s_q[a : a + CHUNK]), I.ZP) - zp
             yield taps.reshape(taps.shape[0], h * wd, c * 9)[:, :, keep]
 
     return MvmLayer(lay.name, w[keep], vectors, n, h * wd, _zp_range(zp), c, "dw")

@@ -100,3 +100,24 @@ def test_params_from_real_folds_zero_point():
     scale, bias = I.params_from_real(np.array([0.25]), np.array([3.0]), np.array([10]), -128)
     assert scale.tolist() == [16384]
     assert bias.tolist() == [3 + 128 * 0.25 * 10]  # 323: the -128 zero point times sum(w) * M
+
+
+def test_graph_deformconv_equals_the_accelerators_addressing():
+    """The golden op pads and gathers; integer.deform_taps clamps the index and masks (the
+    accelerator's line-buffer addressing): random maps over the whole dilation range agree."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(-128, 128, (3, 4, 9, 7))
+    s = rng.integers(-7, 9, (3, 9, 7))
+    w = rng.integers(-8, 8, (4, 9))
+    want = (I.deform_taps(x, s, I.ZP) * w[None, None, None]).sum(axis=-1).transpose(0, 3, 1, 2)
+    assert np.array_equal(golden.deform_acc(x, s, w), want)
+
+
+def test_other_rounding_rule_is_refused_by_layer():
+    from codesign.codenet.graph import CLayer, CodenetGraph
+
+    lay = CLayer("pw0", "pw", "input", np.ones((2, 2)), [1, 1], [0, 0], False, -8, 0, -8, 0, 8)
+    lay.rule = "codenet_neg_half"
+    g = CodenetGraph("t", (2, 3, 3), -8, I.ZP, [lay], 2, 4, 4)
+    with pytest.raises(CodesignError, match="'pw0'.*codenet_neg_half"):
+        golden.run(g, np.zeros((1, 2, 3, 3), np.int64))

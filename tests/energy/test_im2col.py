@@ -48,10 +48,10 @@ def test_snn_layers_equal_the_golden_synaptic_current():
 
 def test_codenet_layers_equal_the_golden_accumulators():
     g = codenet_graph()
-    t = cgolden.run(g, codenet_input(g))
+    t = cgolden.run(g, codenet_input(g), accumulators=True)
     assert len(np.unique(np.clip(t["off1"], -7, 8))) > 1  # the deformable taps move
     for lay, m in zip(g.layers, im2col.codenet_layers(g, t), strict=True):
-        acc = cgolden.layer_acc(lay, t)  # (N, O, H, W), sum w * x over raw int8 inputs
+        acc = t[f"{lay.name}.acc"]  # (N, O, H, W), sum w * x over raw int8 inputs
         # the crossbar sees x - zp; the zp * sum(w) term is a per-output constant
         zp_term = lay.in_zp * lay.weight.sum(axis=1)
         ref = acc.transpose(0, 2, 3, 1).reshape(len(acc), -1, acc.shape[1]) - zp_term

@@ -9,6 +9,7 @@ from __future__ import annotations
 from codesign.errors import CodesignError
 from codesign.graph.ops.adaptive import AsqDivide
 from codesign.graph.ops.base import Op
+from codesign.graph.ops.deformable import DeformConv
 from codesign.graph.ops.elementwise import Add, Clip, Mul
 from codesign.graph.ops.layout import Concat, DepthToSpace, Reshape, Transpose, Upsample
 from codesign.graph.ops.linear import Conv, Dense
@@ -25,6 +26,7 @@ OPS: dict[str, Op] = {
         Requant(),
         Dense(),
         Conv(),
+        DeformConv(),
         MaxPool(),
         SumPool(),
         Add(),
