@@ -39,9 +39,13 @@ def as_int64(x: np.ndarray) -> np.ndarray:
 def matmul_exact(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Integer x @ w: float64 BLAS when every partial sum stays below 2**53 (each product and sum
     is then an exactly representable integer), else numpy's int64 loop."""
-    bound = float(np.abs(x).max(initial=0)) * float(np.abs(w).sum(axis=0).max(initial=0))
+    if x.size == 0 or w.size == 0:
+        return np.zeros((*x.shape[:-1], w.shape[-1]), dtype=np.int64)
+    xmax = max(abs(int(x.max())), abs(int(x.min())))  # two reductions, no |x| temporary
+    bound = float(xmax) * float(np.abs(w).sum(axis=0).max(initial=0))
     if bound < 2.0**53:
-        return (x.astype(np.float64) @ w.astype(np.float64)).astype(np.int64)
+        out = x.astype(np.float64) @ w.astype(np.float64)
+        return out.astype(np.int64)
     return x.astype(np.int64) @ w.astype(np.int64)
 
 

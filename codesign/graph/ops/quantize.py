@@ -30,7 +30,11 @@ def apply_thresholds(x: np.ndarray, sign, thresholds, levels) -> np.ndarray:
     c_count = thresholds.shape[0]
     if c_count == 1 and (sign is None or np.all(np.asarray(sign) == np.asarray(sign).flat[0])):
         s = 1 if sign is None else np.asarray(sign).flat[0]  # one table: one search for all
-        return levels[count_at_or_below(thresholds[0], s * x)]
+        k = count_at_or_below(thresholds[0], x if s == 1 else s * x)
+        if (np.diff(levels) == 1).all():  # consecutive levels: an offset
+            k += levels[0]
+            return k
+        return levels[k]
     xl = _channels_last(x)
     out = np.empty(xl.shape, dtype=np.int64)
     flat_x = xl.reshape(-1, xl.shape[-1]) if xl.ndim > 1 else xl.reshape(-1, 1)
@@ -51,20 +55,28 @@ def count_at_or_below(t: np.ndarray, x: np.ndarray) -> np.ndarray:
     if n < 16 or x.dtype.kind != "f" or not (t[-1] > t[0]):  # integers: no float rounding
         return np.searchsorted(t, x, side="right")
     step = (t[-1] - t[0]) / (n - 1)
-    if not np.allclose(np.diff(t), step, rtol=1e-6, atol=0):
+    if np.abs(np.diff(t) - step).max() > 1e-6 * step:  # not evenly spaced: binary search
         return np.searchsorted(t, x, side="right")
     with np.errstate(invalid="ignore", over="ignore"):
-        guess = np.floor((x - t[0]) / step) + 1
-    k = np.clip(np.nan_to_num(guess, nan=n, posinf=n, neginf=0), 0, n).astype(np.int64)
+        guess = x - t[0]
+        guess /= step
+        np.floor(guess, out=guess)
+        guess += 1
+    nan = np.isnan(x)  # searchsorted puts NaN after everything
+    if nan.any():
+        guess[nan] = n
+    np.clip(guess, 0, n, out=guess)  # also takes +-inf to the ends
+    k = guess.astype(np.int64)
     # padded[k] = t[k-1], padded[k+1] = t[k]; the extra +inf keeps k = n in bounds
     padded = np.concatenate(([-np.inf], t, [np.inf, np.inf]))
-    nan = np.isnan(x)  # searchsorted puts NaN after everything
     while True:
-        up = (x >= padded[k + 1]) & (k < n)
-        down = (x < padded[k]) & ~nan
+        up = x >= padded[k + 1]  # false at k = n (padded[n + 1] = inf) unless x = inf
+        up &= k < n
+        down = x < padded[k]  # false for NaN
         if not (up.any() or down.any()):
             return k
-        k = k + up - down
+        k += up
+        k -= down
 
 
 class Quantize(Op):
@@ -161,16 +173,18 @@ def check_dyadic_width(node: Node, itype: IntType) -> None:
 def dyadic_requant(x: np.ndarray, p: dict, attrs: dict) -> np.ndarray:
     """clip(round((x * mult + add) / 2**shift)) per channel (axis 1), rounding by attrs['mode']."""
     shape = (1, -1) + (1,) * (x.ndim - 2)
-    v = x * p["mult"].reshape(shape) + p["add"].reshape(shape)
+    v = x * p["mult"].reshape(shape)
+    v += p["add"].reshape(shape)
     shift = int(attrs["shift"])
-    mode = attrs["mode"]
-    if shift == 0:
-        q = v
-    elif mode == "FLOOR":
-        q = np.right_shift(v, shift)
-    else:  # ROUND: half to even
-        fl = np.right_shift(v, shift)
-        rem = v - np.left_shift(fl, shift)
-        half = np.int64(1) << (shift - 1)
-        q = fl + (rem > half) + ((rem == half) & (fl & 1 == 1))
-    return np.clip(q, int(attrs["lo"]), int(attrs["hi"]))
+    if shift and attrs["mode"] == "FLOOR":
+        v >>= shift
+    elif shift:  # ROUND, half to even: floor((v + half - 1 + odd) / 2**shift), odd the parity
+        q = v >> shift  # of floor(v / 2**shift): below half -> floor, above -> floor + 1,
+        q &= 1  # at half -> floor + odd (the even neighbour); in place, few passes
+        q += v
+        q += (1 << (shift - 1)) - 1
+        q >>= shift
+        v = q
+    np.minimum(v, int(attrs["hi"]), out=v)
+    np.maximum(v, int(attrs["lo"]), out=v)
+    return v
