@@ -1,7 +1,6 @@
 """Custom ops in domain `codesign` for CoDeNet graphs, registered with qonnx (InferShapes,
-execute_onnx). Importing this module registers them with `add_op_to_domain`, which adds the two
-op types to the `codesign` domain without replacing the module alias that codesign/ir/custom_ops.py
-sets for LutQuant.
+execute_onnx) through the `codesign` domain's one op table (LAZY_OPS in
+codesign/ir/custom_ops.py).
 
 DeformConv(x, s, W [, scale, bias]) -> y
     Square deformable depthwise 3x3 (CoDeNet, arXiv 2006.08357) on integer-valued tensors.
@@ -23,11 +22,8 @@ import numpy as np
 from onnx import helper
 from qonnx.core.datatype import DataType
 from qonnx.custom_op.base import CustomOp
-from qonnx.custom_op.registry import add_op_to_domain
 
 from codesign.codenet import integer as I
-
-DOMAIN = "codesign"
 
 
 class _IntOp(CustomOp):
@@ -111,7 +107,3 @@ class CodenetRequant(_IntOp):
             self.get_nodeattr("rule"),
         )
         context[self.onnx_node.output[0]] = q.transpose(0, 3, 1, 2).astype(np.float32)
-
-
-add_op_to_domain(DOMAIN, DeformConv)
-add_op_to_domain(DOMAIN, CodenetRequant)

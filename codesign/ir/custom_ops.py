@@ -7,10 +7,12 @@ LutQuant(indices, codebook, scale) -> weight
     scale: float32 (out, 1) = alpha / 2**frac_bits. Attributes: bits (quantizer bits),
     base (POST base b), frac_bits (codebook fractional bits).
 
-Ops that belong to a quantizer (e.g. AsqQuant in codesign/quant/asq_int.py) are defined next to
-it and listed in LAZY_OPS: `load_op` (called by the QONNX frontend for every codesign node) and
-qonnx's own look-up (through `__all__` and the module `__getattr__`) import that module on first
-use -- so ir/ never imports every quantizer up front.
+Every other codesign op is defined next to the code it belongs to (AsqQuant in
+codesign/quant/asq_int.py, Delay/LIF in codesign/snn/custom_ops.py, DeformConv/CodenetRequant in
+codesign/codenet/ops.py, ...) and listed in LAZY_OPS, the one registration of the domain:
+`load_op` (called by the QONNX frontend for every codesign node) and qonnx's own look-up
+(through `__all__` and the module `__getattr__`) import that module on first use -- so ir/
+never imports every model family up front, and no module registers anything on import.
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ custom_op = {"LutQuant": LutQuant}
 LAZY_OPS: dict[str, str] = {
     "AsqQuant": "codesign.quant.asq_int",
     "LogQuant": "codesign.quant.adalog_ir",
+    "Delay": "codesign.snn.custom_ops",
+    "LIF": "codesign.snn.custom_ops",
+    "DeformConv": "codesign.codenet.ops",
+    "CodenetRequant": "codesign.codenet.ops",
 }
 __all__ = ["LutQuant", *LAZY_OPS]
 

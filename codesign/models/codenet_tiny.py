@@ -254,7 +254,7 @@ def _ap(head_real: np.ndarray, ds, classes: int, stride: int) -> float:
 
 def flow_golden(model: str = NAME) -> dict:
     """Golden model on the test split vs PyTorch integer mode (every layer), and AP50s."""
-    import codesign.codenet.ops  # noqa: F401  (registers the custom ops with qonnx)
+    import codesign.ir.custom_ops  # noqa: F401  (the codesign domain: DeformConv, ...)
     from codesign.codenet import golden
     from codesign.codenet.export import load_graph
     from codesign.ir.compare import compare_layers

@@ -1,7 +1,6 @@
-"""ONNX custom ops `codesign.Delay` and `codesign.LIF` for integer spiking graphs, registered with
-qonnx by adding them to the `codesign` domain's op table (codesign/ir/custom_ops.py, which maps
-the domain to that module): importing this module makes InferShapes / execute_onnx understand
-them. Activations are float containers holding integers, annotated with qonnx DataTypes
+"""ONNX custom ops `codesign.Delay` and `codesign.LIF` for integer spiking graphs, known to qonnx
+through the `codesign` domain's one op table (LAZY_OPS in codesign/ir/custom_ops.py).
+Activations are float containers holding integers, annotated with qonnx DataTypes
 (BINARY spikes, INTn membranes), the QONNX convention; weights, delays, biases and thresholds
 are int64 initializers.
 
@@ -25,10 +24,6 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from qonnx.core.datatype import DataType
 from qonnx.custom_op.base import CustomOp
-
-from codesign.ir import custom_ops as _codesign_domain
-
-DOMAIN = _codesign_domain.DOMAIN
 
 
 def _shape(model, name: str) -> list[int]:
@@ -155,7 +150,3 @@ class LIF(CustomOp):
 
     def verify_node(self):
         return [] if len(self.onnx_node.input) == 2 else [f"LIF '{self.onnx_node.name}': 2 inputs"]
-
-
-_codesign_domain.custom_op.update({"Delay": Delay, "LIF": LIF})
-custom_op = {"Delay": Delay, "LIF": LIF}

@@ -168,7 +168,7 @@ def execute(path: str | Path, spikes: np.ndarray) -> dict[str, np.ndarray]:
     from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.core.onnx_exec import execute_onnx
 
-    import codesign.snn.custom_ops  # noqa: F401  (registers Delay / LIF)
+    import codesign.ir.custom_ops  # noqa: F401  (the codesign domain: Delay, LIF)
 
     model = ModelWrapper(str(path))
     names = [n.output[0] for n in model.graph.node if n.op_type == "LIF"]

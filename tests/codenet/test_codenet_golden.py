@@ -57,7 +57,7 @@ def test_qonnx_execution_equals_golden(small):
     from qonnx.core.onnx_exec import execute_onnx
     from qonnx.transformation.infer_shapes import InferShapes
 
-    import codesign.codenet.ops  # noqa: F401
+    import codesign.ir.custom_ops  # noqa: F401
 
     _, ds, path = small
     g = export.load_graph(path)

@@ -57,7 +57,7 @@ def test_qonnx_infer_shapes_knows_the_ops(dense_graph, tmp_path):
     from qonnx.transformation.infer_datatypes import InferDataTypes
     from qonnx.transformation.infer_shapes import InferShapes
 
-    import codesign.snn.custom_ops  # noqa: F401
+    import codesign.ir.custom_ops  # noqa: F401
 
     m = ModelWrapper(str(onnx_io.save(dense_graph, tmp_path / "m.onnx")))
     m = m.transform(InferShapes()).transform(InferDataTypes())
