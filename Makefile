@@ -111,7 +111,7 @@ benchmark-sweep: setup ## the 16-point sweep on 1 vs 2 local Dask workers (build
 	$(RUN) $(BIN)/python benchmarks/sweep_scaling.py
 
 benchmark: setup ## speed benchmarks: golden vs onnxruntime, ReRAM, SFQ, SNN golden (build/benchmarks/*.json)
-	$(RUN) $(BIN)/python benchmarks/golden_speed.py --model $(MODEL)
+	$(RUN) $(BIN)/python benchmarks/golden_speed.py --models $(MODEL) cnv_w2a2
 	$(RUN) $(BIN)/python benchmarks/reram_speed.py
 	$(RUN) $(BIN)/python benchmarks/sfq_speed.py
 	$(RUN) $(BIN)/python benchmarks/snn_speed.py --model delay_snn

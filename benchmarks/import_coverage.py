@@ -74,7 +74,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         models = {n: None for n in corpus.NAMES} | corpus.qonnx_data_models()
-        with paths.using_build_root(work / "build"):
+        with paths.using_workspace(work / "build"):
             for name, path in models.items():
                 if a.models and name not in a.models:
                     continue

@@ -10,7 +10,6 @@ import contextlib
 import importlib
 import json
 import sys
-from pathlib import Path
 
 from codesign.errors import CodesignError, fail
 
@@ -196,7 +195,7 @@ def _imported_verb(verb: str, rest: list[str]) -> int | None:
     if not rest or rest[0].startswith("-"):
         return None
     root = _option(rest[1:], "--build-dir")  # the verb's own build folder, if it is given one
-    with paths.using_build_root(Path(root)) if root else contextlib.nullcontext():
+    with paths.using_workspace(root) if root else contextlib.nullcontext():
         if not importer.is_imported(rest[0]):
             return None
         return _imported_in_root(verb, rest[0], rest[1:])

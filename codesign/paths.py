@@ -1,10 +1,18 @@
-"""Where things live: build/<model>/... (override the root with CODESIGN_BUILD_DIR), flows/."""
+"""Where things live: a `Workspace` (build/<model>/...) and flows/.
+
+Every flow function finds its files through the current workspace. It is a context variable,
+not process state: `using_workspace` sets it for the calling thread (or task) only, so two
+sweep points in two threads build in two folders. Outside any `using_workspace` block the
+workspace is `build/`, or the folder named by CODESIGN_BUILD_DIR (read, never written).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -15,39 +23,63 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 FLOWS_DIR = REPO_ROOT / "flows"
 
 
-def build_root() -> Path:
-    return Path(os.environ.get("CODESIGN_BUILD_DIR", "build"))
+@dataclass(frozen=True)
+class Workspace:
+    """A build folder: one sub-folder per model (onnx/, golden/, reports/, rtl/, ...)."""
+
+    root: Path
+
+    def model_dir(self, model: str) -> Path:
+        return self.root / model
+
+    def onnx_path(self, model: str) -> Path:
+        return self.model_dir(model) / "onnx" / "model.onnx"
+
+    def golden_dir(self, model: str) -> Path:
+        return self.model_dir(model) / "golden"
+
+    def reports_dir(self, model: str) -> Path:
+        return self.model_dir(model) / "reports"
+
+
+_CURRENT: ContextVar[Workspace | None] = ContextVar("codesign_workspace", default=None)
+
+
+def workspace() -> Workspace:
+    """The workspace of this thread or task: the innermost `using_workspace`, else the default."""
+    ws = _CURRENT.get()
+    return ws if ws is not None else Workspace(Path(os.environ.get("CODESIGN_BUILD_DIR", "build")))
 
 
 @contextmanager
-def using_build_root(root: Path) -> Iterator[Path]:
-    """Run the flow functions against another build root inside the block (CODESIGN_BUILD_DIR
-    is process-global, so callers that run in threads must serialise around this)."""
-    old = os.environ.get("CODESIGN_BUILD_DIR")
-    os.environ["CODESIGN_BUILD_DIR"] = str(root)
+def using_workspace(root: Workspace | Path | str) -> Iterator[Workspace]:
+    """Run the flow functions against another build folder inside the block (this thread only)."""
+    ws = root if isinstance(root, Workspace) else Workspace(Path(root))
+    token = _CURRENT.set(ws)
     try:
-        yield root
+        yield ws
     finally:
-        if old is None:
-            os.environ.pop("CODESIGN_BUILD_DIR", None)
-        else:
-            os.environ["CODESIGN_BUILD_DIR"] = old
+        _CURRENT.reset(token)
+
+
+def build_root() -> Path:
+    return workspace().root
 
 
 def model_dir(model: str) -> Path:
-    return build_root() / model
+    return workspace().model_dir(model)
 
 
 def onnx_path(model: str) -> Path:
-    return model_dir(model) / "onnx" / "model.onnx"
+    return workspace().onnx_path(model)
 
 
 def golden_dir(model: str) -> Path:
-    return model_dir(model) / "golden"
+    return workspace().golden_dir(model)
 
 
 def reports_dir(model: str) -> Path:
-    return model_dir(model) / "reports"
+    return workspace().reports_dir(model)
 
 
 def flow_config(model: str) -> dict:

@@ -37,7 +37,7 @@ def test_trained_weights_do_not_depend_on_the_callers_thread_count(tmp_path):
     try:
         for n in (1, 2):  # (1 and 3 happen to agree here; 1 and 2 do not)
             torch.set_num_threads(n)
-            with paths.using_build_root(tmp_path / str(n)):
+            with paths.using_workspace(tmp_path / str(n)):
                 flow.train("digits_mlp", over)
             ck = tmp_path / str(n) / "digits_mlp" / "checkpoint.pt"
             weights.append(torch.load(ck, weights_only=True)["quant"])

@@ -30,7 +30,7 @@ def trained_variant(name: str, overrides: dict) -> Path:
 
         root = Path(tempfile.mkdtemp(prefix=f"{name}_build_"))
         atexit.register(shutil.rmtree, root, True)
-        with paths.using_build_root(root):
+        with paths.using_workspace(root):
             flow.train("digits_mlp", overrides)
             flow.export("digits_mlp")
             flow.golden("digits_mlp")

@@ -45,7 +45,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     """A Client on `scheduler`, or on a local cluster of `workers` single-threaded processes.
 
     The local cluster binds to 127.0.0.1 only and has no dashboard; its workers are processes
-    (CODESIGN_BUILD_DIR and torch are per process), one thread each, one per core by default.
+    (torch is per process), one thread each, one per core by default.
     """
     from distributed import Client, LocalCluster
 

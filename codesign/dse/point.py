@@ -1,8 +1,9 @@
 """Run one sweep point (a Dask task): its stages in its own build folder, errors recorded.
 
-The flow functions find their folder through CODESIGN_BUILD_DIR, which is process-global, so a
-point holds a process-wide lock while it runs: a worker with several threads runs its points one
-after the other (start workers with one thread each; the local cluster does).
+Each point runs in its own workspace (codesign/paths.py, per thread). It still holds a
+process-wide lock while it runs, because torch's random state and thread count are
+process-global and training must be reproducible: a worker with several threads runs its points
+one after the other (start workers with one thread each; the local cluster does).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def run_point(
         if root.exists():
             shutil.rmtree(root)  # leftovers of an interrupted attempt
         root.mkdir(parents=True)
-        with paths.using_build_root(root):
+        with paths.using_workspace(root):
             return _run(model, params, root, metrics, pid)
 
 

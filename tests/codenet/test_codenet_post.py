@@ -10,7 +10,7 @@ from codesign.codenet import integer as I
 from codesign.codenet.graph import CLayer
 from codesign.codenet.model import QLayer, post_frac_bits
 from codesign.errors import CodesignError
-from codesign.paths import using_build_root
+from codesign.paths import using_workspace
 from codesign.rtl.toolenv import which
 
 TINY = {
@@ -137,7 +137,7 @@ def post_flow(request, tmp_path_factory):
     from codesign.models import codenet_tiny as ct
 
     root = tmp_path_factory.mktemp(f"cn_{request.param}")
-    with using_build_root(root):
+    with using_workspace(root):
         cfg = ct.config({**TINY, "quant": {"weight_quant": request.param, "weight_bits": 3}})
         ct.train(cfg)
         exp = ct.flow_export()
@@ -163,7 +163,7 @@ def test_post_checkpoint_reloads_the_same_integer_model(post_flow):
     from codesign.models import codenet_tiny as ct
 
     _, _, _, _, root = post_flow
-    with using_build_root(root):
+    with using_workspace(root):
         _, _, qm, _ = ct.load()
         g = load_graph(root / "codenet_tiny" / "onnx" / "model.onnx")
     for lay, cl in zip(qm.layers, g.layers, strict=True):
@@ -178,7 +178,7 @@ def test_post_rtl_equals_golden(post_flow):
     from codesign.models import codenet_tiny as ct
 
     _, cfg, _, _, root = post_flow
-    with using_build_root(root):
+    with using_workspace(root):
         assert ct.flow_rtl(cfg=cfg)["lint"] == {"warnings": 0, "errors": 0}
         s = ct.flow_sim(cfg=cfg)
     assert s["rtl_vs_golden"]["mismatches"] == 0

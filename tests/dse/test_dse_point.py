@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 
 import pytest
 
+from codesign import paths
 from codesign.dse import stages
 from codesign.dse.point import run_point
 from codesign.dse.stages import Stage, plan
@@ -56,7 +56,7 @@ def test_missing_backend_is_unavailable_never_a_number(tmp_path, monkeypatch):
 
 
 def test_failing_stage_is_recorded_and_dependents_skipped(tmp_path):
-    before = os.environ.get("CODESIGN_BUILD_DIR")
+    before = paths.workspace()
     params = {**TINY, "train.lr_float": -1.0}
     res = run_point("digits_mlp", params, str(tmp_path / "p"), ["accuracy", "energy_pJ"], "pbad")
     assert res["status"] == "failed"
@@ -66,7 +66,7 @@ def test_failing_stage_is_recorded_and_dependents_skipped(tmp_path):
     assert "needs stage train" in res["unavailable"]["accuracy"]
     assert "energy_pJ" not in res["metrics"]
     assert "Traceback" in (tmp_path / "p" / "stages.log").read_text()
-    assert os.environ.get("CODESIGN_BUILD_DIR") == before
+    assert paths.workspace() == before  # the point's workspace does not leak out
 
 
 @pytest.mark.skipif(

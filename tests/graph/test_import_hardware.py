@@ -42,7 +42,7 @@ def fixed_point_import(tmp_path_factory):
     root = tmp_path_factory.mktemp("imported_hw")
     x = (load_digits().data[:48] / 16.0).astype(np.float32)
     np.savez(root / "x.npz", x=x)
-    with paths.using_build_root(root), warnings.catch_warnings():
+    with paths.using_workspace(root), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         importer.import_brevitas(
             _fixed_point_mlp(), torch.as_tensor(x[:1]), "fx_mlp", data=str(root / "x.npz")
@@ -52,7 +52,7 @@ def fixed_point_import(tmp_path_factory):
 
 def test_imported_fixed_point_mlp_goes_through_rtl_and_verilator(fixed_point_import, capsys):
     root = fixed_point_import
-    with paths.using_build_root(root):
+    with paths.using_workspace(root):
         assert cli.main(["golden", "fx_mlp"]) == 0
         rep = json.loads((root / "fx_mlp" / "reports" / "golden.json").read_text())
         assert rep["mismatches"] == 0  # the golden model vs qonnx's executor, every layer
@@ -67,7 +67,7 @@ def test_imported_fixed_point_mlp_goes_through_rtl_and_verilator(fixed_point_imp
 
 def test_a_planted_chain_golden_fault_is_named_by_the_simulation(fixed_point_import, capsys):
     root = fixed_point_import
-    with paths.using_build_root(root):
+    with paths.using_workspace(root):
         assert cli.main(["golden", "fx_mlp"]) == 0
         path = root / "fx_mlp" / "golden" / "chain.npz"
         gold = dict(np.load(path))
@@ -84,7 +84,7 @@ def test_a_planted_chain_golden_fault_is_named_by_the_simulation(fixed_point_imp
 def test_an_imported_model_the_chain_cannot_take_is_refused_by_node(tmp_path, capsys):
     from codesign.graph import corpus
 
-    with paths.using_build_root(tmp_path):
+    with paths.using_workspace(tmp_path):
         importer.import_file(corpus.build("brevitas_mlp", tmp_path), "float_mlp", samples=8)
         capsys.readouterr()
         for verb in ("rtl", "sim", "synth"):

@@ -36,17 +36,24 @@ def as_int64(x: np.ndarray) -> np.ndarray:
     return np.asarray(x).astype(np.int64, copy=False)
 
 
+def exact_dtype(xmax: int, w: np.ndarray) -> type:
+    """The narrowest type in which x @ w is exact for |x| <= xmax, w (K, N): float32 when every
+    partial sum stays below 2**24, float64 below 2**53 (each product and sum is then an exactly
+    representable integer, in any summation order), else int64."""
+    bound = float(xmax) * float(np.abs(w).sum(axis=0).max(initial=0))
+    for limit, dtype in ((2.0**24, np.float32), (2.0**53, np.float64)):
+        if bound < limit:
+            return dtype
+    return np.int64
+
+
 def matmul_exact(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Integer x @ w: float64 BLAS when every partial sum stays below 2**53 (each product and sum
-    is then an exactly representable integer), else numpy's int64 loop."""
+    """Integer x @ w on BLAS where exact (see exact_dtype), else numpy's int64 loop."""
     if x.size == 0 or w.size == 0:
         return np.zeros((*x.shape[:-1], w.shape[-1]), dtype=np.int64)
     xmax = max(abs(int(x.max())), abs(int(x.min())))  # two reductions, no |x| temporary
-    bound = float(xmax) * float(np.abs(w).sum(axis=0).max(initial=0))
-    if bound < 2.0**53:
-        out = x.astype(np.float64) @ w.astype(np.float64)
-        return out.astype(np.int64)
-    return x.astype(np.int64) @ w.astype(np.int64)
+    dtype = exact_dtype(xmax, w)
+    return (x.astype(dtype) @ w.astype(dtype)).astype(np.int64)
 
 
 def linear_bounds(w: np.ndarray, lo: int, hi: int) -> tuple[int, int]:

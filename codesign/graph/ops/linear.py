@@ -9,11 +9,10 @@ computes the same sum (popcount p of agreements over K terms gives 2p - K).
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from codesign.errors import CodesignError
 from codesign.graph.core import Graph, IntType, Node
-from codesign.graph.ops.base import Op, as_int64, linear_bounds, matmul_exact
+from codesign.graph.ops.base import Op, as_int64, exact_dtype, linear_bounds, matmul_exact
 
 
 class Dense(Op):
@@ -98,30 +97,38 @@ class Conv(Op):
         pads = list(a.get("pads") or [0] * (2 * nd))
         if one_d:
             strides, dil, pads = [1, *strides], [1, *dil], [0, pads[0], 0, pads[1]]
-        if any(pads):  # a pad value is needed (and given) only where there is padding
-            pv = node.params["pad_value"].reshape(1, -1, 1, 1)
-            h, wd = x.shape[2:]
-            xp = np.empty((n, c, h + pads[0] + pads[2], wd + pads[1] + pads[3]), dtype=np.int64)
-            xp[...] = pv
-            xp[:, :, pads[0] : pads[0] + h, pads[1] : pads[1] + wd] = x
-            x = xp
-        kh, kw = w.shape[2:]
-        win = sliding_window_view(x, ((kh - 1) * dil[0] + 1, (kw - 1) * dil[1] + 1), axis=(2, 3))
-        win = win[:, :, :: strides[0], :: strides[1], :: dil[0], :: dil[1]]
-        ho, wo = win.shape[2:4]
         g = int(a.get("group", 1))
-        cg, og = c // g, w.shape[0] // g
-        win = win.reshape(n, g, cg, ho, wo, kh, kw)
-        cols = win.transpose(1, 0, 3, 4, 2, 5, 6).reshape(g, n * ho * wo, cg * kh * kw)
-        wg = w.reshape(g, og, cg * kh * kw)
+        o, cg, kh, kw = w.shape
+        og = o // g
+        # weights as (g, kh * kw * cg, og): rows in the order the columns are built below
+        wg = w.reshape(g, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(g, kh * kw * cg, og)
+        xmax = max(abs(int(x.max(initial=0))), abs(int(x.min(initial=0))))
+        if any(pads):  # a pad value is needed (and given) only where there is padding
+            pv = node.params["pad_value"]
+            xmax = max(xmax, int(np.abs(pv).max(initial=0)))
+        dtype = exact_dtype(xmax, wg.reshape(-1, og) if g == 1 else np.abs(wg).max(axis=0))
+        # channels last, in the exact type, padded: every window row is then a contiguous run
+        h, wd = x.shape[2:]
+        xs = np.empty((n, h + pads[0] + pads[2], wd + pads[1] + pads[3], c), dtype=dtype)
+        if any(pads):
+            xs[...] = pv.astype(dtype)
+        xs[:, pads[0] : pads[0] + h, pads[1] : pads[1] + wd] = x.transpose(0, 2, 3, 1)
+        ho = (xs.shape[1] - dil[0] * (kh - 1) - 1) // strides[0] + 1
+        wo = (xs.shape[2] - dil[1] * (kw - 1) - 1) // strides[1] + 1
+        cols = np.empty((n, ho, wo, g, kh, kw, cg), dtype=dtype)
+        for u in range(kh):
+            for v in range(kw):
+                r0, c0 = u * dil[0], v * dil[1]
+                tap = xs[:, r0 : r0 + (ho - 1) * strides[0] + 1 : strides[0]]
+                tap = tap[:, :, c0 : c0 + (wo - 1) * strides[1] + 1 : strides[1]]
+                cols[:, :, :, :, u, v, :] = tap.reshape(n, ho, wo, g, cg)
+        cols = cols.reshape(n * ho * wo, g, kh * kw * cg)
+        wt = wg.astype(dtype)
         if g == 1:
-            out = matmul_exact(cols[0], wg[0].T)[None]
+            out = (cols[:, 0] @ wt[0])[:, None]
         else:
-            bound = float(np.abs(cols).max(initial=0)) * float(np.abs(wg).sum(axis=2).max())
-            dtype = np.float64 if bound < 2.0**53 else np.int64
-            out = np.einsum("gpk,gok->gpo", cols.astype(dtype), wg.astype(dtype))
-            out = out.astype(np.int64)
-        out = out.reshape(g, n, ho, wo, og).transpose(1, 0, 4, 2, 3).reshape(n, g * og, ho, wo)
+            out = np.einsum("pgk,gko->pgo", cols, wt)
+        out = out.astype(np.int64).reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
         return [out[:, :, 0, :] if one_d else out]
 
     def count(self, node: Node, graph: Graph):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from codesign.errors import CodesignError
 from codesign.graph.core import Graph, IntType, Node
@@ -22,16 +24,20 @@ def _geometry(node: Node, in_shape):
     return k, tuple(a.get("strides") or k), tuple(a.get("pads") or (0,) * (2 * nd))
 
 
-def _windows(node: Node, x: np.ndarray, pad_value: int) -> np.ndarray:
+def _taps(node: Node, x: np.ndarray, pad_value: int) -> Iterator[np.ndarray]:
+    """One strided view per window offset, each (N, C, *out): the window's values at that
+    offset (a window reduction is then an element-wise one over k views, no window copies)."""
     k, s, p = _geometry(node, x.shape[1:])
     nd = len(k)
     if any(p):
         width = [(0, 0), (0, 0)] + [(p[i], p[nd + i]) for i in range(nd)]
         x = np.pad(x, width, constant_values=pad_value)
-    axes = tuple(range(2, 2 + nd))
-    win = sliding_window_view(x, k, axis=axes)
-    sl = (slice(None), slice(None)) + tuple(slice(None, None, st) for st in s)
-    return win[sl]
+    out = [(x.shape[2 + i] - k[i]) // s[i] + 1 for i in range(nd)]
+    for offset in itertools.product(*(range(kk) for kk in k)):
+        sl = tuple(
+            slice(o, o + (n - 1) * st + 1, st) for o, n, st in zip(offset, out, s, strict=True)
+        )
+        yield x[(slice(None), slice(None), *sl)]
 
 
 def _out_shape(node: Node, in_shape):
@@ -52,10 +58,11 @@ class MaxPool(Op):
         return [(shape, x.itype)]
 
     def execute(self, node: Node, xs):
-        x = as_int64(xs[0])
-        win = _windows(node, x, np.iinfo(np.int64).min)
-        nd = x.ndim - 2
-        return [win.max(axis=tuple(range(-nd, 0)))]
+        taps = _taps(node, as_int64(xs[0]), np.iinfo(np.int64).min)
+        out = next(taps).copy()
+        for t in taps:
+            np.maximum(out, t, out=out)
+        return [out]
 
     def count(self, node: Node, graph: Graph):
         shape, k = _out_shape(node, graph.tensors[node.inputs[0]].shape)
@@ -76,11 +83,13 @@ class SumPool(Op):
 
     def execute(self, node: Node, xs):
         x = as_int64(xs[0])
-        nd = x.ndim - 2
         if node.attrs.get("global"):
             return [x.sum(axis=tuple(range(2, x.ndim)), keepdims=True)]
-        win = _windows(node, x, int(node.attrs.get("pad_value", 0)))
-        return [win.sum(axis=tuple(range(-nd, 0)))]
+        taps = _taps(node, x, int(node.attrs.get("pad_value", 0)))
+        out = next(taps).copy()
+        for t in taps:
+            out += t
+        return [out]
 
     def count(self, node: Node, graph: Graph):
         shape, k = _out_shape(node, graph.tensors[node.inputs[0]].shape)

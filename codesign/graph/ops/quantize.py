@@ -25,16 +25,33 @@ def _channels_first(y: np.ndarray, ndim: int) -> np.ndarray:
     return np.moveaxis(y, -1, 1) if ndim > 2 else y
 
 
+FEW_THRESHOLDS = 8  # up to this many per channel, comparisons beat a binary search
+
+
+def _to_levels(k: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """levels[k], as an offset in place when the levels are consecutive integers."""
+    if (np.diff(levels) == 1).all():
+        k += levels[0]
+        return k
+    return levels[k]
+
+
 def apply_thresholds(x: np.ndarray, sign, thresholds, levels) -> np.ndarray:
     """levels[count(sign*x >= t)] per channel (axis 1), with one searchsorted per channel."""
     c_count = thresholds.shape[0]
     if c_count == 1 and (sign is None or np.all(np.asarray(sign) == np.asarray(sign).flat[0])):
         s = 1 if sign is None else np.asarray(sign).flat[0]  # one table: one search for all
         k = count_at_or_below(thresholds[0], x if s == 1 else s * x)
-        if (np.diff(levels) == 1).all():  # consecutive levels: an offset
-            k += levels[0]
-            return k
-        return levels[k]
+        return _to_levels(k, levels)
+    if thresholds.shape[1] <= FEW_THRESHOLDS and x.ndim > 1 and x.dtype.kind in "iu":
+        shape = (1, -1) + (1,) * (x.ndim - 2)  # count by comparisons, every channel at once
+        flip = sign is not None and (np.asarray(sign) != 1).any()
+        sx = x * np.asarray(sign).reshape(shape) if flip else x
+        t = thresholds  # (C, T), or (1, T): one table for every channel
+        k = np.zeros(x.shape, dtype=np.int64)
+        for j in range(thresholds.shape[1]):
+            k += sx >= t[:, j].reshape(shape)
+        return _to_levels(k, levels)
     xl = _channels_last(x)
     out = np.empty(xl.shape, dtype=np.int64)
     flat_x = xl.reshape(-1, xl.shape[-1]) if xl.ndim > 1 else xl.reshape(-1, 1)
