@@ -81,3 +81,21 @@ def test_qonnx_data_models():
         assert path.is_file()
         ops = {n.op_type for n in onnx.load(str(path), load_external_data=False).graph.node}
         assert ops & quant_ops
+
+
+@pytest.mark.parametrize("name", ("cnv_w2a2", "brevitas_lenet"))
+def test_onnxruntime_form_equals_qonnx(built, name):
+    """benchmarks/golden_speed.py's onnxruntime side: the quantizers folded to plain ONNX (narrow
+    activation ranges, batch-free Reshape targets) compute what qonnx's executor computes."""
+    import onnxruntime as ort
+
+    from codesign.graph.frontends import qonnx as frontend
+    from codesign.ir.to_onnxruntime import to_onnxruntime
+
+    x = corpus.sample_inputs(name, N_INPUTS)
+    _, contexts, oname = _run(built[name], x)
+    want = np.concatenate([ctx[oname] for ctx in contexts])
+    plain = to_onnxruntime(frontend.normalise(frontend.load(built[name])).model)
+    sess = ort.InferenceSession(plain.SerializeToString(), providers=["CPUExecutionProvider"])
+    got = sess.run(None, {sess.get_inputs()[0].name: x})[0]  # all inputs in one batch
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
