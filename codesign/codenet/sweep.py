@@ -120,6 +120,6 @@ def stages() -> list[Stage]:
         _like("export", ("train",), ("codesign.codenet.export",), _export),
         _like("golden", ("export",), ("codesign.codenet.golden",), _golden),
         _like("rtl", ("golden",), ("codesign.codenet.rtl", "codesign.verify.runner"), _rtl),
-        _like("synth", ("rtl",), ("codesign.codenet.synth",), _synth),
+        _like("synth", ("rtl",), ("codesign.rtl.synth",), _synth),
         _like("energy", ("rtl",), ("codesign.energy.cli",), _energy),
     ]

@@ -326,9 +326,10 @@ def _golden_tensors() -> dict[str, np.ndarray]:
 
 def flow_rtl(model: str = NAME, cfg: dict | None = None) -> dict:
     """Generate codenet_accel for this model, lint it, and measure it with Yosys."""
-    from codesign.codenet import rtl, synth
+    from codesign.codenet import rtl
     from codesign.codenet.export import load_graph
     from codesign.rtl.lint import lint
+    from codesign.rtl.synth import xc7_resources
 
     cfg = cfg or config()
     g = load_graph(paths.onnx_path(NAME), NAME)
@@ -344,7 +345,7 @@ def flow_rtl(model: str = NAME, cfg: dict | None = None) -> dict:
     if lt["warnings"] or lt["errors"]:
         raise CodesignError(f"verilator lint of {man['top']}: {lt['log'][:500]}")
     if cfg["rtl"].get("yosys", True):
-        report["yosys"] = synth.resources(out, man, paths.model_dir(NAME) / "synth")
+        report["yosys"] = xc7_resources(out, paths.model_dir(NAME) / "synth")
     write_json(paths.reports_dir(NAME) / "rtl.json", report)
     return report
 
@@ -352,20 +353,19 @@ def flow_rtl(model: str = NAME, cfg: dict | None = None) -> dict:
 def flow_synth(model: str = NAME, target: str = "xc7") -> dict:
     """`codesign synth codenet_tiny`: Yosys xc7 resources of the generated accelerator
     (reports/synth_xc7.json; the generic dense synthesis expects a stream top this model lacks)."""
-    from codesign.codenet import synth
+    from codesign.rtl.synth import xc7_resources
 
     if target != "xc7":
         raise CodesignError(f"`codesign synth {NAME}` synthesises for xc7 only, not '{target}'")
 
     rtl_dir = paths.model_dir(NAME) / "rtl"
-    man_path = rtl_dir / "manifest.json"
-    if not man_path.is_file():
+    if not (rtl_dir / "manifest.json").is_file():
         raise CodesignError(f"no generated RTL at {rtl_dir} (run `codesign rtl {NAME}`)")
-    man = json.loads(man_path.read_text())
-    rep = synth.resources(rtl_dir, man, paths.model_dir(NAME) / "synth" / "xc7")
+    rep = xc7_resources(rtl_dir, paths.model_dir(NAME) / "synth" / "xc7")
     if "skipped" in rep:
         raise CodesignError(f"Yosys: {rep['skipped']}")
-    write_json(paths.reports_dir(NAME) / "synth_xc7.json", {"model": NAME, **rep})
+    rep = {**rep, "model": NAME}
+    write_json(paths.reports_dir(NAME) / "synth_xc7.json", rep)
     return rep
 
 

@@ -136,17 +136,19 @@ def synthesize(
     )
     cells = _cells(stat, top)
     rep: dict = {
-        "model": man["model"],
+        "model": man.get("model"),
         "target": target,
         "top": top,
-        "folding": man["folding"],
+        "folding": man.get("folding"),
         "yosys_seconds": round(secs, 1),
         "cells_total": sum(cells.values()),
         "cells": cells,
+        "log": str(out / "yosys.log"),
     }
     if target == "xc7":
         g = _group(cells, XC7_GROUPS)
         rep.update(g)
+        rep["CARRY"] = g["CARRY4"]  # the name the CoDeNet and SNN reports have always used
         rep["BRAM"] = g["RAMB36"] + 0.5 * g["RAMB18"]  # in 36 Kb blocks
         rep["script"] = "synth_xilinx -family xc7 -flatten (Yosys 0.23)"
         return rep
@@ -156,6 +158,14 @@ def synthesize(
     rep["device"] = device
     rep["pnr"] = _pnr(man, rtl_dir, out, device, freq_mhz) if pnr else {"skipped": "disabled"}
     return rep
+
+
+def xc7_resources(rtl_dir: str | Path, out_dir: str | Path) -> dict:
+    """xc7 resources of any generated top (the CoDeNet accelerator, the spiking core, a dense
+    model): `synthesize` without place-and-route, or {"skipped": why} without Yosys."""
+    if shutil.which("yosys") is None:
+        return {"skipped": "yosys not installed (apt-get install yosys)"}
+    return synthesize(rtl_dir, "xc7", out_dir, pnr=False)
 
 
 def _pnr(man: dict, rtl_dir: Path, out: Path, device: str, freq: float) -> dict:

@@ -268,8 +268,8 @@ def sim(model: str, samples: int | None = None, membranes: bool = True) -> dict:
 
 
 def synth(model: str, target: str = "xc7") -> dict:
-    """Yosys xc7 resources of the generated core (the same generic synth_xilinx run as CoDeNet)."""
-    from codesign.codenet.synth import resources
+    """Yosys xc7 resources of the generated core (the one Yosys runner, codesign/rtl/synth.py)."""
+    from codesign.rtl.synth import xc7_resources
 
     if target != "xc7":
         raise CodesignError(f"`codesign synth {model}` synthesises for xc7 only, not '{target}'")
@@ -278,10 +278,10 @@ def synth(model: str, target: str = "xc7") -> dict:
     man = rtl_dir / "manifest.json"
     if not man.is_file():
         raise CodesignError(f"{man} missing (run `codesign rtl {model}` first)")
-    res = resources(rtl_dir, json.loads(man.read_text()), paths.model_dir(model) / "synth")
+    res = xc7_resources(rtl_dir, paths.model_dir(model) / "synth")
     if "skipped" in res:
         raise CodesignError(f"synthesis of '{model}' skipped: {res['skipped']}")
     res.pop("cells", None)
-    report = {"model": model, **res}
+    report = {**res, "model": model}
     write_json(paths.reports_dir(model) / "synth_xc7.json", report)
     return report
