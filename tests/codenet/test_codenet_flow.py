@@ -77,6 +77,10 @@ def test_rtl_and_sim_flow(tiny_flow):
     assert main(["synth", "codenet_tiny", "--target", "xc7"]) == 0
     syn = json.loads((root / "reports" / "synth_xc7.json").read_text())
     assert syn["model"] == "codenet_tiny" and syn["LUT"] > 0 and syn["DSP"] > 0
+    # BRAM in 36 Kb blocks from Yosys' own cell list: a RAMB18E1 is half a block
+    cells = syn["cells"]
+    assert cells.get("RAMB18E1", 0) > 0
+    assert syn["BRAM"] == cells.get("RAMB36E1", 0) + cells["RAMB18E1"] / 2
 
 
 def test_synth_without_rtl_names_the_missing_step(tmp_path, monkeypatch, capsys):
