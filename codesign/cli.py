@@ -11,7 +11,7 @@ import importlib
 import json
 import sys
 
-from codesign.errors import CodesignError, fail
+from codesign.errors import ArgumentParser, CodesignError, fail
 
 # verb -> (help, "module:function" taking argv, or None for the built-in flow verbs)
 EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
@@ -335,7 +335,7 @@ def _flow_options(verb: str, model: str, func, opts: list[str]) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="codesign",
         description="Quantization-aware models to verified hardware and energy.",
     )

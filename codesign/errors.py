@@ -1,5 +1,6 @@
 """One exception type for bad user input: the CLI prints its message on one line and exits 2."""
 
+import argparse
 import sys
 
 
@@ -11,3 +12,14 @@ def fail(e: BaseException) -> int:
     """The one error path of every verb: `codesign: error: <message>` on stderr, exit code 2."""
     print(f"codesign: error: {e}", file=sys.stderr)
     return 2
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse on the one error path: a usage error (missing argument, unknown option, bad
+    value) is one line naming the verb, exit 2, instead of argparse's usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        verb = self.prog.removeprefix("codesign").strip()
+        where = f"{verb}: " if verb else ""
+        print(f"codesign: error: {where}{message} (see `{self.prog} -h`)", file=sys.stderr)
+        sys.exit(2)

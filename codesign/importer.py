@@ -9,7 +9,6 @@ reads the one graph.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import shutil
@@ -20,7 +19,7 @@ import numpy as np
 
 from codesign import paths
 from codesign.atomic import atomic_dir, write_json
-from codesign.errors import CodesignError
+from codesign.errors import ArgumentParser, CodesignError
 from codesign.graph import execute, oracle
 from codesign.graph.frontends import qonnx as frontend
 
@@ -234,7 +233,7 @@ def energy(name: str) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="codesign import",
         description="Import a QONNX model (brevitas/QKeras export) as a codesign model.",
     )

@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 
 def test_help_and_models_list():
     out = subprocess.run(
@@ -42,6 +44,25 @@ def test_every_verb_fails_through_the_one_error_path(tmp_path, monkeypatch, caps
     ):
         assert cli.main(argv) == 2, argv
         assert "no_such_model" in _one_error_line(capsys), argv
+
+
+@pytest.mark.parametrize(
+    "argv, named",
+    [
+        (["golden"], "golden: the following arguments are required: model"),
+        (["rtl"], "rtl: the following arguments are required: model"),
+        (["energy", "digits_mlp", "--targets"], "argument --targets: expected one argument"),
+        (["sfq", "xor", "--period-ps", "abc"], "invalid float value: 'abc'"),
+        (["nosuchverb"], "invalid choice: 'nosuchverb'"),
+    ],
+)
+def test_usage_errors_are_one_line(argv, named, capsys):
+    from codesign import cli
+
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert e.value.code == 2
+    assert named in _one_error_line(capsys)
 
 
 def test_a_model_flow_gets_its_options_or_refuses_them(monkeypatch, capsys):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from codesign.errors import CodesignError
+from codesign.errors import ArgumentParser, CodesignError
 
 
 def _nonneg_int(s: str) -> int:
@@ -19,7 +19,7 @@ def _nonneg_int(s: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
+    ap = ArgumentParser(
         prog="codesign delta",
         description="delta activations on the aperture-digits sequence task: train (or reuse), "
         "θ sweep, golden vs PyTorch, RTL (Verilator) vs golden; build/delta_seq/reports/",

@@ -7,7 +7,6 @@ the swept axes, or the space's `recommended:`), saying whether it is on the fron
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from codesign.atomic import write_json, write_with
-from codesign.errors import CodesignError
+from codesign.errors import ArgumentParser, CodesignError
 
 DEFAULT_PAIRS = [
     (("accuracy", "max"), ("energy_pJ", "min")),
@@ -280,7 +279,7 @@ def text_report(rep: dict) -> str:
 
 def main(argv: list[str]) -> int:
     """`codesign pareto <sweep>`: print and plot the non-dominated points of a sweep."""
-    ap = argparse.ArgumentParser(prog="codesign pareto", description=main.__doc__)
+    ap = ArgumentParser(prog="codesign pareto", description=main.__doc__)
     ap.add_argument("sweep", help="sweep name (build/sweeps/<name>) or its folder")
     ap.add_argument(
         "--pair",

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from codesign.errors import CodesignError
+from codesign.errors import ArgumentParser, CodesignError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="codesign sweep", description=__doc__.splitlines()[0])
+    ap = ArgumentParser(prog="codesign sweep", description=__doc__.splitlines()[0])
     ap.add_argument("model", help="zoo model name")
     ap.add_argument("--space", help="sweep space YAML (default flows/<model>.sweep.yaml)")
     ap.add_argument("--scheduler", help="address of an existing Dask scheduler (tcp://host:port)")

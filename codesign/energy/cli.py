@@ -11,7 +11,6 @@ reram_count.py, sfq_count.py) and say so in `basis` ("activity-count" vs "simula
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -24,7 +23,7 @@ from codesign.energy import papers, targets, zoo
 from codesign.energy.activity import layer_activity
 from codesign.energy.digital import estimate, table
 from codesign.energy.techfile import Technology, load_all
-from codesign.errors import CodesignError
+from codesign.errors import ArgumentParser, CodesignError
 from codesign.ir.graph import IntGraph
 
 ALL_TARGETS = ("fpga", "asic45", "reram", "sfq")
@@ -235,7 +234,7 @@ def targets_table(report: dict) -> str:
 
 def main(argv: list[str]) -> int:
     """Entry point of the `energy` verb."""
-    ap = argparse.ArgumentParser(prog="codesign energy", description=__doc__.split("\n")[0])
+    ap = ArgumentParser(prog="codesign energy", description=__doc__.split("\n")[0])
     ap.add_argument("model")
     ap.add_argument("--targets", help="comma list of fpga,asic45,reram,sfq (or 'all')")
     ap.add_argument("--tech-dir", help="folder of technology YAML files (default flows/energy)")

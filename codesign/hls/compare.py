@@ -8,11 +8,11 @@ missing says "not run". Writes reports/compare.json and compare.png.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from codesign import paths
 from codesign.atomic import write_json, write_with
+from codesign.errors import ArgumentParser
 from codesign.hls import common
 
 RESOURCES = ("LUT", "FF", "DSP", "BRAM")
@@ -150,7 +150,7 @@ def run(model: str) -> dict:
 
 def main(argv: list[str]) -> int:
     """codesign compare <model>"""
-    p = argparse.ArgumentParser(prog="codesign compare", description=__doc__.splitlines()[0])
+    p = ArgumentParser(prog="codesign compare", description=__doc__.splitlines()[0])
     p.add_argument("model")
     args = p.parse_args(argv)
     from codesign.models import zoo

@@ -17,7 +17,6 @@ that number, and installs the exact ones (codesign.hls.thresholds).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import logging
@@ -31,7 +30,7 @@ import numpy as np
 
 from codesign import paths
 from codesign.atomic import write_json
-from codesign.errors import CodesignError
+from codesign.errors import ArgumentParser, CodesignError
 from codesign.hls import common
 from codesign.hls.finn_env import prepare_finn
 from codesign.hls.support import check_ops
@@ -334,7 +333,7 @@ def run(model: str, rtlsim: bool = True, only=None, samples=None) -> dict:
 
 def main(argv: list[str]) -> int:
     """codesign finn <model> [--no-rtlsim] [--layer NAME ...] [--samples N]"""
-    p = argparse.ArgumentParser(prog="codesign finn", description=__doc__.splitlines()[0])
+    p = ArgumentParser(prog="codesign finn", description=__doc__.splitlines()[0])
     p.add_argument("model")
     p.add_argument("--no-rtlsim", action="store_true", help="stop after RTL code generation")
     p.add_argument("--layer", action="append", help="simulate only this FINN layer (repeatable)")

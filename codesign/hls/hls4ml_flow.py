@@ -11,7 +11,6 @@ The HLS project is written to build/<model>/hls4ml/<io_type>/. Vendor synthesis 
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import shutil
@@ -24,7 +23,7 @@ import numpy as np
 
 from codesign import paths
 from codesign.atomic import atomic_dir, write_json
-from codesign.errors import CodesignError
+from codesign.errors import ArgumentParser, CodesignError
 from codesign.hls import common
 from codesign.hls.hls4ml_graph import SplitWeightScales
 from codesign.hls.precision import act_type, layer_types
@@ -236,7 +235,7 @@ def run(model: str, io_types: list[str], synth: bool = True) -> dict:
 
 def main(argv: list[str]) -> int:
     """codesign hls4ml <model> [--io parallel|stream|both] [--no-synth]"""
-    p = argparse.ArgumentParser(prog="codesign hls4ml", description=__doc__.splitlines()[0])
+    p = ArgumentParser(prog="codesign hls4ml", description=__doc__.splitlines()[0])
     p.add_argument("model")
     p.add_argument("--io", choices=["parallel", "stream", "both"], default="both")
     p.add_argument("--no-synth", action="store_true", help="do not try vendor synthesis")

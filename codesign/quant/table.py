@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from codesign.errors import CodesignError
+from codesign.errors import ArgumentParser, CodesignError
 
 COLUMNS = [
     ("accuracy", "accuracy %"),
@@ -197,7 +197,7 @@ def plot(rows: list[dict], path: Path, model: str = "digits_mlp", info: dict | N
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="codesign quantizers", description=__doc__.splitlines()[0])
+    ap = ArgumentParser(prog="codesign quantizers", description=__doc__.splitlines()[0])
     ap.add_argument("model", help="zoo model name (digits_mlp, codenet_tiny)")
     ap.add_argument("--space", help="sweep space YAML (default flows/<model>.quantizers.yaml)")
     ap.add_argument("--variants", help="comma list, e.g. uniform,asq_post (default: the space's)")

@@ -7,13 +7,12 @@ energy report is written too, so the page and the JSON never disagree.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from codesign import paths
 from codesign.atomic import atomic_dir, write_json
 from codesign.energy.cli import ALL_TARGETS, compute
-from codesign.errors import CodesignError
+from codesign.errors import ArgumentParser, CodesignError
 from codesign.report import page
 
 
@@ -44,7 +43,7 @@ def build_model(model: str) -> str:
 
 def main(argv: list[str]) -> int:
     """Entry point of the `report` verb."""
-    ap = argparse.ArgumentParser(prog="codesign report", description=__doc__.split("\n")[0])
+    ap = ArgumentParser(prog="codesign report", description=__doc__.split("\n")[0])
     ap.add_argument("model", nargs="?")
     ap.add_argument("--all", action="store_true", help="every zoo model with reports, + index")
     args = ap.parse_args(argv)

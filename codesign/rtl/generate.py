@@ -8,7 +8,6 @@ RTL intact. CLI verb: `codesign rtl <model>` (main below).
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
@@ -16,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from codesign.errors import CodesignError, fail
+from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.ir.graph import IntGraph
 from codesign.paths import FLOWS_DIR, build_root
 from codesign.rtl.folding import check_folding, load_folding
@@ -364,7 +363,7 @@ def model_graph(model: str, build_dir: str | Path = "build") -> IntGraph:
 
 def main(argv: list[str]) -> int:
     """`codesign rtl <model>`: generate build/<model>/rtl from the exported model."""
-    ap = argparse.ArgumentParser(prog="codesign rtl", description=main.__doc__)
+    ap = ArgumentParser(prog="codesign rtl", description=main.__doc__)
     ap.add_argument("model")
     ap.add_argument("--build-dir", default=str(build_root()))
     ap.add_argument("--flows-dir", default=str(FLOWS_DIR))

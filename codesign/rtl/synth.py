@@ -9,7 +9,6 @@ top; its extra flip-flops are reported. CLI verb: `codesign synth <model> --targ
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
@@ -17,7 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from codesign.errors import CodesignError, fail
+from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.paths import build_root
 from codesign.rtl.generate import load_manifest
 from codesign.rtl.reports import write_report
@@ -225,7 +224,7 @@ def _pnr(man: dict, rtl_dir: Path, out: Path, device: str, freq: float) -> dict:
 
 def main(argv: list[str]) -> int:
     """`codesign synth <model> --target xc7|ice40`: Yosys resources (+ iCE40 fmax)."""
-    ap = argparse.ArgumentParser(prog="codesign synth", description=main.__doc__)
+    ap = ArgumentParser(prog="codesign synth", description=main.__doc__)
     ap.add_argument("model")
     ap.add_argument("--target", choices=TARGETS, required=True)
     ap.add_argument("--device", choices=tuple(ICE40_DEVICES), default="up5k")

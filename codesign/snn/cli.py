@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from codesign.errors import CodesignError
+from codesign.errors import ArgumentParser, CodesignError
 
 STEPS = ("train", "export", "golden", "rtl", "sim", "synth", "all")
 
@@ -31,7 +31,7 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="codesign snn", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="codesign snn", description=__doc__.split("\n")[0])
     p.add_argument("step", choices=STEPS)
     p.add_argument("model", help="delay_snn, hd_snn or shd_delays (delay_snn on an SHD file)")
     p.add_argument("--data", help="SHD HDF5 file (spikes/times, spikes/units, labels)")

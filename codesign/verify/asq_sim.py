@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign.errors import CodesignError
+from codesign.errors import ArgumentParser, CodesignError
 from codesign.ir.compare import compare_layers, describe
 from codesign.ir.golden import matmul_exact
 from codesign.ir.graph import DenseLayer, IntGraph
@@ -209,13 +209,12 @@ def simulate_graph_stages(
 def main(argv: list[str]) -> int:
     """`codesign asq <model>`: every ASQ stage (cs_asq) and dynamic requantiser
     (cs_requant, DYN = 1) of the exported model under Verilator vs its golden tensors."""
-    import argparse
     import sys
 
     from codesign.paths import build_root
     from codesign.rtl.reports import write_report
 
-    ap = argparse.ArgumentParser(prog="codesign asq", description=main.__doc__)
+    ap = ArgumentParser(prog="codesign asq", description=main.__doc__)
     ap.add_argument("model")
     ap.add_argument("--samples", type=int, default=None, help="first N samples (default all)")
     ap.add_argument("--in-beat", type=int, default=8, help="u codes per input beat")

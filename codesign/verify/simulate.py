@@ -9,14 +9,13 @@ build/<model>/reports/rtl_sim.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from codesign.errors import CodesignError, fail
+from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.ir.compare import compare_layers, describe
 from codesign.ir.graph import IntGraph
 from codesign.paths import FLOWS_DIR, build_root
@@ -217,7 +216,7 @@ def simulate(
 
 def main(argv: list[str]) -> int:
     """`codesign sim <model>`: simulate build/<model>/rtl on the golden test split."""
-    ap = argparse.ArgumentParser(prog="codesign sim", description=main.__doc__)
+    ap = ArgumentParser(prog="codesign sim", description=main.__doc__)
     ap.add_argument("model")
     ap.add_argument("--simulator", choices=SIMULATORS, default="verilator")
     ap.add_argument("--samples", type=int, default=None, help="first N samples (default all)")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from codesign.atomic import write_json
-from codesign.errors import CodesignError, fail
+from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.ir import chain
 from codesign.paths import build_root
 from codesign.sim.reram.config import CrossbarConfig, parse_value
@@ -35,7 +35,7 @@ def _parse_sets(items: list[str]) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="codesign reram",
         description="Run a model on the ReRAM crossbar simulator (accuracy, sweeps, energy).",
     )

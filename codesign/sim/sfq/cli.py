@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign.errors import CodesignError, fail
+from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.ir.graph import IntGraph
 from codesign.paths import build_root
 from codesign.sim.sfq import margins as mg
@@ -89,7 +89,7 @@ def xor_margins(jitter: bool = True) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="codesign sfq", description=__doc__.splitlines()[0])
+    ap = ArgumentParser(prog="codesign sfq", description=__doc__.splitlines()[0])
     ap.add_argument("model", help="'xor' (built-in 2-2-1 network) or a zoo model, e.g. digits_mlp")
     ap.add_argument("--build", default=str(build_root()), help="build folder (default: build)")
     ap.add_argument(
