@@ -34,17 +34,10 @@ DEFAULTS = {
 
 
 def config(overrides: dict | None = None) -> dict:
-    """Defaults < flows/delta_seq.yaml (if present) < overrides, section by section."""
-    from codesign.paths import flow_config
+    """Defaults < flows/delta_seq.yaml (if present) < overrides, checked (codesign/config.py)."""
+    from codesign.config import load
 
-    flow = flow_config("delta_seq")
-    out: dict = {}
-    for sec, vals in DEFAULTS.items():
-        if isinstance(vals, dict):
-            out[sec] = {**vals, **flow.get(sec, {}), **(overrides or {}).get(sec, {})}
-        else:
-            out[sec] = (overrides or {}).get(sec, flow.get(sec, vals))
-    return out
+    return load("delta_seq", DEFAULTS, overrides)
 
 
 def to_real(x_codes: np.ndarray) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """The point runner's named stages: train, export, golden, energy, rtl, synth, substrates.
 
-Each stage reads the previous stages' artefacts under the point's build folder (the process's
-CODESIGN_BUILD_DIR while the point runs) and returns metrics read from the JSON reports the flow
+Each stage reads the previous stages' artefacts under the point's build folder (the thread's
+workspace while the point runs) and returns metrics read from the JSON reports the flow
 writes. A stage whose backend module cannot be imported is *unavailable*: its metrics are
 recorded as unavailable with the reason, never as a number. New backends plug in by adding one
 Stage to STAGES and their metrics to METRICS. A zoo model with its own hardware path (codenet_tiny)

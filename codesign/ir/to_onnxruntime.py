@@ -11,6 +11,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from codesign.errors import CodesignError
+
 
 def to_onnxruntime(proto: onnx.ModelProto) -> onnx.ModelProto:
     m = onnx.shape_inference.infer_shapes(proto)
@@ -22,9 +24,15 @@ def to_onnxruntime(proto: onnx.ModelProto) -> onnx.ModelProto:
     }
     new_nodes, new_inits = [], []
     for n in g.node:
-        if n.op_type == "Reshape" and n.input[1] in inits and n.output[0] in shapes:
+        out_shape = shapes.get(n.output[0], [])
+        if (
+            n.op_type == "Reshape"
+            and n.input[1] in inits
+            and len(out_shape) > 1
+            and all(out_shape[1:])
+        ):
             # the exporter's batch of 1 is baked into the target shape: make it any batch
-            target = [-1, *shapes[n.output[0]][1:]]
+            target = [-1, *out_shape[1:]]
             new_inits.append(numpy_helper.from_array(np.array(target, np.int64), f"{n.name}_shape"))
             new_nodes.append(helper.make_node("Reshape", [n.input[0], f"{n.name}_shape"], n.output))
         elif n.op_type == "LutQuant":
@@ -50,7 +58,9 @@ def to_onnxruntime(proto: onnx.ModelProto) -> onnx.ModelProto:
                 lo, hi = 0, 2**bits - 1 - narrow
             mode = attrs.get("rounding_mode", b"ROUND")
             mode = mode.decode() if isinstance(mode, bytes) else mode
-            rnd = {"ROUND": "Round", "FLOOR": "Floor", "CEIL": "Ceil"}[mode.upper()]
+            rnd = {"ROUND": "Round", "FLOOR": "Floor", "CEIL": "Ceil"}.get(mode.upper())
+            if rnd is None:
+                raise CodesignError(f"node '{n.name}': rounding mode {mode} has no plain-ONNX form")
             p = n.output[0]
             consts = {f"{p}_s": s, f"{p}_zp": zp, f"{p}_lo": float(lo), f"{p}_hi": float(hi)}
             for k, v in consts.items():

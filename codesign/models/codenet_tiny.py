@@ -28,7 +28,14 @@ NAME = "codenet_tiny"
 DEFAULTS = {
     "model": {"channels": 16, "blocks": 3},
     "data": {"train": 800, "test": 200, "size": 64, "seed_train": 1, "seed_test": 2},
-    "quant": {"first_bits": 8, "weight_bits": 4, "weight_quant": "uniform"},
+    # act_quant / act_bits: declared so a request for another is refused by check_quant's reason
+    "quant": {
+        "first_bits": 8,
+        "weight_bits": 4,
+        "weight_quant": "uniform",
+        "act_quant": "fixed",
+        "act_bits": 8,
+    },
     "train": {
         "seed": 0,
         "float_epochs": 12,
@@ -61,18 +68,12 @@ QUANTIZER_TABLE = {
         "post": "POST b=sqrt2 W, A8",
     },
 }
-QUANT_KEYS = ("first_bits", "weight_bits", "weight_quant", "act_quant", "act_bits")
 
 
 def check_quant(q: dict) -> None:
-    """The `quant` section: one CodesignError naming the key at fault."""
+    """The `quant` choices this accelerator takes (keys and types: codesign/config.py)."""
     from codesign.codenet.model import WEIGHT_QUANTS, post_frac_bits
 
-    unknown = sorted(set(q) - set(QUANT_KEYS))
-    if unknown:
-        raise CodesignError(
-            f"{NAME}: unknown quant key(s) {unknown} (known: {', '.join(QUANT_KEYS)})"
-        )
     wq = q["weight_quant"]
     if wq not in WEIGHT_QUANTS:
         raise CodesignError(
@@ -97,13 +98,11 @@ def check_quant(q: dict) -> None:
 
 
 def config(overrides: dict | None = None) -> dict:
-    """Defaults < flows/codenet_tiny.yaml < overrides (section by section), `quant` checked."""
-    flow = paths.flow_config(NAME)
-    out = {}
-    for sec, vals in DEFAULTS.items():
-        f = flow.get(sec, {})
-        f = f if isinstance(f, dict) else {}  # e.g. a top-level `model: codenet_tiny` line
-        out[sec] = {**vals, **f, **(overrides or {}).get(sec, {})}
+    """Defaults < flows/codenet_tiny.yaml < overrides, checked (codesign/config.py), then the
+    quantizer choices this accelerator takes."""
+    from codesign.config import load
+
+    out = load(NAME, DEFAULTS, overrides)
     check_quant(out["quant"])
     return out
 

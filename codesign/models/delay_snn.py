@@ -150,9 +150,9 @@ class DelaySNN(nn.Module):
 
 
 def config(overrides: dict | None = None) -> dict:
-    from codesign.snn.flow import merge_config
+    from codesign.config import load
 
-    return merge_config(NAME, DEFAULTS, overrides)
+    return load(NAME, DEFAULTS, overrides)
 
 
 def data(cfg: dict):

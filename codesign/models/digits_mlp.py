@@ -151,14 +151,10 @@ DEFAULTS = {
 
 
 def config(overrides: dict | None = None) -> dict:
-    """Defaults < flows/digits_mlp.yaml < overrides (section by section)."""
-    from codesign.paths import flow_config
+    """Defaults < flows/digits_mlp.yaml < overrides, checked (codesign/config.py)."""
+    from codesign.config import load
 
-    flow = flow_config("digits_mlp")
-    out = {}
-    for sec, vals in DEFAULTS.items():
-        out[sec] = {**vals, **flow.get(sec, {}), **(overrides or {}).get(sec, {})}
-    return out
+    return load("digits_mlp", DEFAULTS, overrides)
 
 
 def build(cfg: dict) -> QuantMLP:

@@ -127,9 +127,9 @@ class HDSNN(nn.Module):
 
 
 def config(overrides: dict | None = None) -> dict:
-    from codesign.snn.flow import merge_config
+    from codesign.config import load
 
-    return merge_config(NAME, DEFAULTS, overrides)
+    return load(NAME, DEFAULTS, overrides)
 
 
 def data(cfg: dict):

@@ -23,6 +23,7 @@ from codesign.rtl.reports import write_report
 from codesign.rtl.toolenv import REPO_ROOT
 
 TARGETS = ("xc7", "ice40")
+YOSYS_TIMEOUT_S = 900  # xc7_resources: a skipped count rather than a hung flow
 SCRIPTS = REPO_ROOT / "flows" / "synth"
 ICE40_DEVICES = {"up5k": ("--up5k", "sg48"), "hx8k": ("--hx8k", "ct256")}
 
@@ -64,10 +65,10 @@ def _cells(stat_json: Path, top: str) -> dict[str, int]:
     return {k: int(v) for k, v in mod.get("num_cells_by_type", {}).items()}
 
 
-def _run(cmd: list[str], log: Path, cwd: Path) -> float:
+def _run(cmd: list[str], log: Path, cwd: Path, timeout: float | None = None) -> float:
     t = time.perf_counter()
     with open(log, "w") as f:
-        p = subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT)
+        p = subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout)
     if p.returncode:
         tail = log.read_text().strip().splitlines()[-3:]
         raise CodesignError(f"{cmd[0]} failed (see {log}): {' | '.join(tail)}")
@@ -104,6 +105,7 @@ def synthesize(
     device: str = "up5k",
     pnr: bool = True,
     freq_mhz: float = 100.0,
+    timeout: float | None = None,
 ) -> dict:
     """Run Yosys (and nextpnr-ice40 when installed) on a generated RTL folder."""
     if target not in TARGETS:
@@ -132,6 +134,7 @@ def synthesize(
         ["yosys", "-q", "-l", str(out / "yosys.log"), "-s", str(out / "run.ys")],
         out / "yosys.stdout",
         out,
+        timeout,
     )
     cells = _cells(stat, top)
     rep: dict = {
@@ -164,7 +167,10 @@ def xc7_resources(rtl_dir: str | Path, out_dir: str | Path) -> dict:
     model): `synthesize` without place-and-route, or {"skipped": why} without Yosys."""
     if shutil.which("yosys") is None:
         return {"skipped": "yosys not installed (apt-get install yosys)"}
-    return synthesize(rtl_dir, "xc7", out_dir, pnr=False)
+    try:
+        return synthesize(rtl_dir, "xc7", out_dir, pnr=False, timeout=YOSYS_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return {"skipped": f"yosys timed out after {YOSYS_TIMEOUT_S} s"}
 
 
 def _pnr(man: dict, rtl_dir: Path, out: Path, device: str, freq: float) -> dict:

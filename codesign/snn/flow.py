@@ -13,7 +13,6 @@ Each step reads the previous step's artefacts under build/<model>/ and writes it
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import time
@@ -27,17 +26,6 @@ from codesign.errors import CodesignError
 from codesign.models.training import deterministic
 
 ALIASES = {"shd_delays": "codesign.models.delay_snn"}
-
-
-def merge_config(model: str, defaults: dict, overrides: dict | None) -> dict:
-    """Defaults < flows/<model>.yaml < overrides, section by section."""
-    flow = paths.flow_config(model)
-    out = copy.deepcopy(defaults)
-    for src in (flow, overrides or {}):
-        for sec, vals in src.items():
-            if isinstance(vals, dict) and isinstance(out.get(sec), dict):
-                out[sec].update(vals)
-    return out
 
 
 def module_for(model: str):

@@ -49,9 +49,15 @@ def to_graph(graph: SnnGraph):
         names.update({f"{lay.name}.current": cur, lay.name: s.name, f"{lay.name}.v": v.name})
         x = s.name
     last = graph.layers[-1]
-    src = names[f"{last.name}.v"] if graph.readout == "membrane_sum" else names[last.name]
-    total = emit(g, "SumPool", "scores_sum", [src], {"global": True}).name
-    scores = emit(g, "Reshape", "scores", [total], {"shape": [last.out_channels]}).name
+    space = list(g.tensors[names[last.name]].shape[1:-1])
+    if graph.readout == "membrane_sum":  # per neuron: its membrane summed over time
+        pool = {"kernel": [1] * len(space) + [graph.steps]}
+        total = emit(g, "SumPool", "scores_sum", [names[f"{last.name}.v"]], pool).name
+        shape = [last.out_channels, *space]
+    else:  # per channel: its spikes summed over time and space
+        total = emit(g, "SumPool", "scores_sum", [names[last.name]], {"global": True}).name
+        shape = [last.out_channels]
+    scores = emit(g, "Reshape", "scores", [total], {"shape": shape}).name
     g.outputs.append(scores)
     g.validate()
     names["scores"] = scores

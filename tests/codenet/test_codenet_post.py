@@ -80,11 +80,11 @@ def test_config_checks_the_quant_section():
         ({"weight_quant": "lsq"}, "quant.weight_quant 'lsq' not one of uniform, post2, post"),
         ({"weight_bits": 9}, "quant.weight_bits 9 must be an integer in 2..8"),
         ({"weight_bits": 1}, "quant.weight_bits 1 must be an integer in 2..8"),
-        ({"first_bits": 3.5}, "quant.first_bits 3.5 must be an integer"),
+        ({"first_bits": 3.5}, "quant.first_bits must be an integer, got 3.5"),
         ({"weight_quant": "post2", "weight_bits": 6}, "quant.weight_bits=6"),
         ({"act_quant": "asq"}, "no activation-stage units"),
         ({"act_bits": 4}, "activations are A8"),
-        ({"wieght_bits": 4}, "unknown quant key"),
+        ({"wieght_bits": 4}, "unknown setting 'quant.wieght_bits'"),
     ]
     for q, msg in bad:
         with pytest.raises(CodesignError, match=msg):

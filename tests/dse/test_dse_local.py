@@ -39,7 +39,7 @@ def test_failed_points_do_not_stop_the_sweep_and_rerun_skips(tmp_path, monkeypat
     assert main(argv) == 1  # some points failed
     out = capsys.readouterr()
     assert "ran 4: 2 ok, 2 failed; 2 workers on local" in out.out
-    assert "Invalid learning rate" in out.err
+    assert "train.lr_float must be > 0, got -1.0" in out.err
     assert "accuracy (max) vs energy_pJ (min)" in out.out
     sweep = tmp_path / "sweeps" / "mixed"
     with Store(sweep / "results.sqlite") as st:
@@ -47,7 +47,7 @@ def test_failed_points_do_not_stop_the_sweep_and_rerun_skips(tmp_path, monkeypat
     assert len(ok) == 2 and len(bad) == 2
     assert all(r["params"]["train.lr_float"] == 0.01 for r in ok)
     assert all(r["metrics"]["golden_mismatches"] == 0 for r in ok)
-    assert all(r["error"].startswith("stage train: ValueError") for r in bad)
+    assert all(r["error"].startswith("stage train: CodesignError") for r in bad)
     # each point built in its own folder; two worker processes shared the work
     for r in ok:
         assert (sweep / "points" / r["point_id"] / "digits_mlp" / "onnx" / "model.onnx").is_file()

@@ -60,7 +60,10 @@ def test_failing_stage_is_recorded_and_dependents_skipped(tmp_path):
     params = {**TINY, "train.lr_float": -1.0}
     res = run_point("digits_mlp", params, str(tmp_path / "p"), ["accuracy", "energy_pJ"], "pbad")
     assert res["status"] == "failed"
-    assert res["error"].startswith("stage train: ValueError: Invalid learning rate")
+    assert (
+        res["error"]
+        == "stage train: CodesignError: digits_mlp: train.lr_float must be > 0, got -1.0"
+    )
     assert res["stages"]["export"] == {"status": "skipped", "reason": "needs stage train (failed)"}
     assert res["stages"]["golden"]["reason"] == "needs stage train (failed)"
     assert "needs stage train" in res["unavailable"]["accuracy"]

@@ -215,3 +215,28 @@ def test_trunc_of_the_old_five_input_form_is_refused(tmp_path):
     del trunc.input[4]
     with pytest.raises(CodesignError, match=f"node '{trunc.name}' \\(Trunc\\): only the six-input"):
         frontend.import_model(proto, "trunc_pool")
+
+
+def test_threshold_counting_agrees_with_a_binary_search_on_odd_tables():
+    """Tables with infinite ends, and one shared table under per-channel signs, at few and many
+    thresholds: the fast paths of apply_thresholds equal numpy's searchsorted per channel."""
+    from codesign.graph.ops.quantize import apply_thresholds, count_at_or_below
+
+    t = np.concatenate(([-np.inf], np.arange(16.0)))
+    x = np.array([0.5, 3.0, -np.inf, np.inf, 15.0, -1.0])
+    assert count_at_or_below(t, x).tolist() == np.searchsorted(t, x, side="right").tolist()
+    rng = np.random.default_rng(0)
+    xi = rng.integers(-20, 20, (7, 2, 5))
+    sign = np.array([1, -1])
+    for n in (4, 12):
+        table = np.sort(rng.integers(-15, 15, (1, n)), axis=1)
+        levels = np.arange(n + 1) * 3 - 7
+        got = apply_thresholds(xi, sign, table, levels)
+        want = np.stack(
+            [
+                levels[np.searchsorted(table[0], s * xi[:, c], side="right")]
+                for c, s in enumerate(sign)
+            ],
+            axis=1,
+        )
+        assert np.array_equal(got, want), n

@@ -3,13 +3,19 @@ named, malformed parameters are refused by node, and a hand-written ring reprodu
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from codesign.errors import CodesignError
-from codesign.graph import execute
+from codesign.graph import execute, ops
 from codesign.graph.build import emit, emit_all
 from codesign.graph.core import Graph, IntType, Tensor
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "snn"))  # the SNN tests' graph builders
+from snn_testgraphs import random_hd_graph, random_spikes  # noqa: E402
 
 
 def _graph(shape=(3, 6)) -> Graph:
@@ -92,3 +98,23 @@ def test_lif_v_bits_out_of_range_is_named():
             {"leak_shift": 1, "v_bits": 80, "spiking": 1},
             {"threshold": np.zeros(3, np.int64)},
         )
+
+
+def test_delay_count_is_one_add_per_synapse_and_output_position():
+    w = np.zeros((3, 2, 4), np.int64)
+    w[0, 0, 1] = w[1, 1, 0] = w[2, 0, 3] = w[2, 1, 2] = w[0, 1, 0] = 1  # 5 synapses
+    g = _graph((2, 10))
+    emit(g, "Delay", "d", ["x"], params={"weight": w, "bias": np.zeros(3, np.int64)})
+    assert ops.get("Delay").count(g.nodes[0], g) == {"add": 5 * 10}
+
+
+def test_membrane_sum_of_a_conv_layer_is_per_neuron():
+    """Readout `membrane_sum` sums each neuron's membrane over time only (space kept)."""
+    from codesign.snn import golden
+
+    g = random_hd_graph()
+    g.readout = "membrane_sum"
+    last = g.layers[-1]
+    last.spiking = False
+    out = golden.run(g, random_spikes(g, 3))
+    assert np.array_equal(out["scores"], out[f"{last.name}.v"].sum(axis=1))

@@ -56,9 +56,10 @@ def apply_thresholds(x: np.ndarray, sign, thresholds, levels) -> np.ndarray:
     out = np.empty(xl.shape, dtype=np.int64)
     flat_x = xl.reshape(-1, xl.shape[-1]) if xl.ndim > 1 else xl.reshape(-1, 1)
     flat_o = out.reshape(flat_x.shape)
+    signs = None if sign is None else np.asarray(sign).reshape(-1)
     for c in range(flat_x.shape[1]):
         k = c if c_count > 1 else 0
-        s = sign[k] if sign is not None else 1
+        s = 1 if signs is None else signs[c if len(signs) > 1 else 0]
         idx = np.searchsorted(thresholds[k], s * flat_x[:, c], side="right")
         flat_o[:, c] = levels[idx]
     return _channels_first(out, x.ndim)
@@ -69,11 +70,11 @@ def count_at_or_below(t: np.ndarray, x: np.ndarray) -> np.ndarray:
     a division guesses the count and compare steps correct it to the exact one (the loop ends
     only where t[k-1] <= x < t[k]); otherwise a binary search."""
     n = len(t)
-    if n < 16 or x.dtype.kind != "f" or not (t[-1] > t[0]):  # integers: no float rounding
-        return np.searchsorted(t, x, side="right")
+    if n < 16 or x.dtype.kind != "f" or not (np.isfinite(t[-1]) and np.isfinite(t[0])):
+        return np.searchsorted(t, x, side="right")  # integers: no float rounding to correct
     step = (t[-1] - t[0]) / (n - 1)
-    if np.abs(np.diff(t) - step).max() > 1e-6 * step:  # not evenly spaced: binary search
-        return np.searchsorted(t, x, side="right")
+    if not (step > 0 and np.abs(np.diff(t) - step).max() <= 1e-6 * step):
+        return np.searchsorted(t, x, side="right")  # not evenly spaced: binary search
     with np.errstate(invalid="ignore", over="ignore"):
         guess = x - t[0]
         guess /= step

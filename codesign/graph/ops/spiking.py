@@ -85,9 +85,9 @@ class Delay(Op):
         return [np.moveaxis(out, 1, -1)]
 
     def count(self, node: Node, graph: Graph):
+        # every synapse adds once per output position (space and step) of its output channel
         out = graph.tensors[node.outputs[0]].shape
-        per_pos = int(np.count_nonzero(node.params["weight"])) // out[0]
-        return {"add": int(np.prod(out)) * per_pos}
+        return {"add": int(np.prod(out[1:])) * int(np.count_nonzero(node.params["weight"]))}
 
 
 class LIF(Op):
