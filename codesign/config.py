@@ -38,6 +38,8 @@ def load(model: str, defaults: dict, overrides: dict | None = None) -> dict:
     out = copy.deepcopy(defaults)
     flow = flow_config(model)
     for sec, vals in flow.items():
+        if sec == "model" and isinstance(vals, str):
+            continue  # the file's own name tag (`model: codenet_tiny`), not a section
         if sec in defaults:
             _merge(out, sec, vals, f"flows/{model}.yaml")
     for sec, vals in (overrides or {}).items():

@@ -11,19 +11,10 @@ from codesign.graph.core import Graph, Node, Real, Tensor
 INT_LIMIT_BITS = 62  # int64 with headroom for the executor's own sums
 
 
-def emit(
-    graph: Graph,
-    op: str,
-    name: str,
-    inputs: list[str],
-    attrs: dict | None = None,
-    params: dict[str, np.ndarray] | None = None,
-    real: Real | None = None,
-    source: str | None = None,
-) -> Tensor:
-    """Append one node; its (first) output tensor is named after the node, further outputs
-    after the node plus the op's `output_suffixes` (see emit_all)."""
-    return emit_all(graph, op, name, inputs, attrs, params, real, source)[0]
+def emit(graph: Graph, op: str, name: str, inputs: list[str], *args, **kwargs) -> Tensor:
+    """Append one node (arguments as emit_all) and return its first output tensor, which is
+    named after the node."""
+    return emit_all(graph, op, name, inputs, *args, **kwargs)[0]
 
 
 def emit_all(
@@ -36,7 +27,9 @@ def emit_all(
     real: Real | None = None,
     source: str | None = None,
 ) -> list[Tensor]:
-    """Append one node and return all its output tensors (`real`/`source` go to the first)."""
+    """Append one node and return all its output tensors: the first named after the node,
+    further ones after the node plus the op's `output_suffixes` (`real`/`source` go to the
+    first)."""
     node = Node(op, name, list(inputs), [], dict(attrs or {}), dict(params or {}))
     impl = ops.get(op)
     outs = []
