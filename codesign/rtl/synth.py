@@ -10,6 +10,7 @@ top; its extra flip-flops are reported. CLI verb: `codesign synth <model> --targ
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -145,7 +146,8 @@ def synthesize(
         "yosys_seconds": round(secs, 1),
         "cells_total": sum(cells.values()),
         "cells": cells,
-        "log": str(out / "yosys.log"),
+        # relative to the model's folder (build/<model>/), so reports do not name this machine
+        "log": os.path.relpath(out / "yosys.log", rtl_dir.parent),
     }
     if target == "xc7":
         g = _group(cells, XC7_GROUPS)
