@@ -42,6 +42,8 @@ def load(model: str, defaults: dict, overrides: dict | None = None) -> dict:
             continue  # the file's own name tag (`model: codenet_tiny`), not a section
         if sec in defaults:
             _merge(out, sec, vals, f"flows/{model}.yaml")
+    if not isinstance(overrides or {}, dict):
+        raise CodesignError(f"{model}: settings must be a mapping of sections, got {overrides!r}")
     for sec, vals in (overrides or {}).items():
         if sec not in defaults:
             raise CodesignError(

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import torch
 
-from codesign import paths
+from codesign import checkpoint, paths
 from codesign.atomic import atomic_dir, atomic_path, write_json
 from codesign.errors import CodesignError
 from codesign.ir import chain
@@ -57,7 +57,7 @@ def ensure_trained(model: str) -> dict | None:
     ck = checkpoint_path(model)
     cfg = zoo.module(model).config()
     if ck.is_file():
-        saved = torch.load(ck, weights_only=False)
+        saved = checkpoint.load(ck)
         if saved.get("config_hash") == _config_hash(cfg):
             return None
     return train(model)
@@ -69,12 +69,12 @@ def load_trained(model: str):
     ck, fb = checkpoint_path(model), paths.model_dir(model) / "float_baseline.pt"
     if not ck.is_file() or not fb.is_file():
         raise CodesignError(f"no checkpoint for '{model}' at {ck} (run `codesign train {model}`)")
-    saved = torch.load(ck, weights_only=False)
-    cfg = saved["config"]
+    saved = checkpoint.load(ck, ("config", "quant"))
+    cfg = mod.config(saved["config"])  # a checkpoint's settings are checked like --set
     qm = mod.build(cfg)
-    qm.load_state_dict(saved["quant"])
+    checkpoint.load_state(qm, saved["quant"], ck, "quant")
     fm = mod.FloatMLP()
-    fm.load_state_dict(torch.load(fb, weights_only=False)["float"])
+    checkpoint.load_state(fm, checkpoint.load(fb, ("float",))["float"], fb, "float")
     return fm.eval(), qm.eval(), cfg
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -37,9 +38,16 @@ def _hash(cfg: dict) -> str:
     return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _model_from(state: dict, arch: dict) -> DeltaSeqNet:
-    m = DeltaSeqNet(**arch)
-    m.load_state_dict(state)
+def _model_from(state: dict, arch: dict, path: Path) -> DeltaSeqNet:
+    from codesign import checkpoint
+
+    try:
+        m = DeltaSeqNet(**arch)
+    except TypeError as e:
+        raise CodesignError(
+            f"{path}: checkpoint 'arch' does not describe this model ({e})"
+        ) from None
+    checkpoint.load_state(m, state, path, "weights")
     m.eval()
     return m
 
@@ -52,7 +60,9 @@ def load_or_train(
     h = _hash(cfg)
     ck = None
     if ck_path.is_file() and not retrain:
-        ck = torch.load(ck_path, weights_only=False)
+        from codesign import checkpoint
+
+        ck = checkpoint.load(ck_path)
         if ck.get("hash") != h:
             ck = None
     t0 = time.time()
@@ -68,13 +78,13 @@ def load_or_train(
     if ck is None:
         dense = train.train_dense(cfg, xtr, ytr)
         ck = {"hash": h, "arch": arch, "dense": dense.state_dict(), "tuned": {}}
-    dense = _model_from(ck["dense"], ck["arch"])
+    dense = _model_from(ck["dense"], ck["arch"], ck_path)
     models, changed = {}, False
     for th in thetas:
         if th not in ck["tuned"]:
             ck["tuned"][th] = train.tune(cfg, dense, th, xtr, ytr).state_dict()
             changed = True
-        models[th] = _model_from(ck["tuned"][th], ck["arch"])
+        models[th] = _model_from(ck["tuned"][th], ck["arch"], ck_path)
     if changed or not ck_path.is_file():
         with atomic_path(ck_path) as tmp:
             torch.save(ck, tmp)

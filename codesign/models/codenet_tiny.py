@@ -191,17 +191,23 @@ def load():
 
     if not _ck().is_file():
         raise CodesignError(f"no checkpoint for '{NAME}' at {_ck()} (run `codesign train {NAME}`)")
-    st = torch.load(_ck(), weights_only=False)
-    cfg = st["config"]
+    from codesign import checkpoint
+
+    ck = _ck()
+    st = checkpoint.load(ck, ("config", "float", "rounded", "quant", "formats"))
+    cfg = config(st["config"])  # a checkpoint's settings are checked like --set
     m = cfg["model"]
     fm = FloatCodeNet(int(m["channels"]), len(CLASSES), int(m["blocks"]), "bounded")
-    fm.load_state_dict(st["float"])
+    checkpoint.load_state(fm, st["float"], ck, "float")
     rm = FloatCodeNet(int(m["channels"]), len(CLASSES), int(m["blocks"]), "rounded")
-    rm.load_state_dict(st["rounded"])
+    checkpoint.load_state(rm, st["rounded"], ck, "rounded")
     qm = _quant_model(rm, cfg)
-    qm.load_state_dict(st["quant"])
+    checkpoint.load_state(qm, st["quant"], ck, "quant")
     for lay in qm.layers:
-        lay.in_exp, lay.in_zp, lay.out_exp, lay.out_zp = st["formats"][lay.name]
+        fmt = st["formats"].get(lay.name) if isinstance(st["formats"], dict) else None
+        if not isinstance(fmt, (list, tuple)) or len(fmt) != 4:
+            raise CodesignError(f"{ck}: checkpoint 'formats' has no entry for layer {lay.name!r}")
+        lay.in_exp, lay.in_zp, lay.out_exp, lay.out_zp = (int(v) for v in fmt)
     return fm.eval(), rm.eval(), qm.eval(), cfg
 
 

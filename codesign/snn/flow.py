@@ -20,7 +20,7 @@ import time
 import numpy as np
 import torch
 
-from codesign import paths
+from codesign import checkpoint, paths
 from codesign.atomic import atomic_dir, atomic_path, write_json
 from codesign.errors import CodesignError
 from codesign.models.training import deterministic
@@ -113,14 +113,19 @@ def load_trained(model: str):
     ck = checkpoint_path(model)
     if not ck.is_file():
         raise CodesignError(f"no checkpoint for '{model}' at {ck} (run `codesign train {model}`)")
-    saved = torch.load(ck, weights_only=False)
-    cfg = saved["config"]
-    n_in, n_out = saved["shape"]
+    saved = checkpoint.load(ck, ("config", "shape", "net", "baseline"))
+    cfg = mod.config(saved["config"])  # a checkpoint's settings are checked like --set
+    try:
+        n_in, n_out = (int(v) for v in saved["shape"])
+    except (TypeError, ValueError):
+        raise CodesignError(
+            f"{ck}: checkpoint 'shape' {saved['shape']!r} is not two sizes"
+        ) from None
     nets = []
     for key, learn in (("net", True), ("baseline", False)):
         m = mod.build(cfg, n_in, n_out, learn)
         m.start_qat()
-        m.load_state_dict(saved[key])
+        checkpoint.load_state(m, saved[key], ck, key)
         nets.append(m.eval())
     return mod, cfg, nets[0], nets[1]
 

@@ -1,0 +1,81 @@
+"""A checkpoint is data: a crafted pickle runs no code, and every broken checkpoint is one error
+line naming the file, exit 2 (independent oracle: the payload's own side effect)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from codesign import cli
+from codesign.models import digits_mlp
+
+PAYLOAD_FILE = "pwned.txt"
+
+
+class _Payload:
+    """Unpickling this object would create a file: what an attacker's checkpoint does."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.target}",))
+
+
+def _plant(tmp_path, name: str, obj=None, raw: bytes | None = None):
+    folder = tmp_path / "digits_mlp"
+    folder.mkdir(exist_ok=True)
+    for f in ("checkpoint.pt", "float_baseline.pt"):
+        if raw is not None:
+            (folder / f).write_bytes(raw)
+        else:
+            torch.save(obj, folder / f)
+    return folder
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("codesign: error: "), err
+    return err[0]
+
+
+def test_a_crafted_checkpoint_runs_no_code(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CODESIGN_BUILD_DIR", str(tmp_path))
+    target = tmp_path / PAYLOAD_FILE
+    _plant(tmp_path, "x", {"config": {}, "quant": _Payload(str(target))})
+    torch.load(tmp_path / "digits_mlp" / "checkpoint.pt", weights_only=False)  # the oracle:
+    assert target.exists()  # unpickled the unsafe way, the payload does run
+    target.unlink()
+    assert cli.main(["export", "digits_mlp"]) == 2
+    assert "checkpoint.pt: not a readable checkpoint" in _one_error_line(capsys)
+    assert not target.exists()
+
+
+def _torn() -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    torch.save({"config": {}, "quant": {"w": torch.zeros(4000)}}, buf)
+    return buf.getvalue()[:3000]
+
+
+@pytest.mark.parametrize(
+    "obj, raw, named",
+    [
+        (None, b"", "not a readable checkpoint"),
+        (None, b"\x00\x01garbage" * 50, "not a readable checkpoint"),
+        (None, _torn(), "not a readable checkpoint"),
+        ([1, 2, 3], None, "not a codesign checkpoint (holds list)"),
+        ({"config": {}}, None, "checkpoint lacks 'quant'"),
+        ({"config": {"train": {"batch_size": 0}}, "quant": {}}, None, "batch_size must be >= 1"),
+        ({"config": digits_mlp.DEFAULTS, "quant": {"bogus": torch.zeros(2)}}, None, "does not fit"),
+    ],
+)
+def test_broken_checkpoints_are_one_line(tmp_path, monkeypatch, capsys, obj, raw, named):
+    monkeypatch.setenv("CODESIGN_BUILD_DIR", str(tmp_path))
+    _plant(tmp_path, "x", obj, raw)
+    assert cli.main(["export", "digits_mlp"]) == 2
+    line = _one_error_line(capsys)
+    assert named in line and "digits_mlp" in line
