@@ -109,14 +109,12 @@ def run(graph: CodenetGraph, x_int: np.ndarray, accumulators: bool = False) -> d
 def deform_acc(x: np.ndarray, s_map: np.ndarray, w: np.ndarray, pad: int = I.ZP) -> np.ndarray:
     """(N, C, H, W) values, dilation (N, H, W) (clamped to [-7, 8] here), w (C, 9) ->
     accumulators (N, C, H, W): the graph's DeformConv op."""
-    from codesign.graph import ops
-    from codesign.graph.core import Node
+    from codesign.graph.execute import run_op
 
     s = np.clip(np.asarray(s_map, np.int64), I.S_LO, I.S_HI)[:, None]
     c = x.shape[1]
     params = {"weight": np.asarray(w, np.int64), "pad_value": np.full(c, pad, dtype=np.int64)}
-    node = Node("DeformConv", "deform", ["x", "s"], ["y"], {}, params)
-    return ops.get("DeformConv").execute(node, [np.asarray(x, np.int64), s])[0]
+    return run_op("DeformConv", [x, s], params=params)[0]
 
 
 def image_to_input(graph: CodenetGraph, images: np.ndarray) -> np.ndarray:

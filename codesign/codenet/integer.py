@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from codesign.errors import CodesignError
+from codesign.graph.ops.deformable import TAPS  # the tap order, one definition
 
 SHIFT = 16  # CoDeNet SHIFT (hls/top para.h)
 ACT_W = 8
@@ -86,9 +87,6 @@ def params_from_real(
     m_hw = scale / 2**SHIFT
     bias = np.floor(np.asarray(bias_real, np.float64) - in_zp * m_hw * w_sum + 0.5)
     return scale.astype(np.int64), np.clip(bias, PARAM_LO, PARAM_HI).astype(np.int64)
-
-
-TAPS = [(ky, kx) for ky in (-1, 0, 1) for kx in (-1, 0, 1)]
 
 
 def deform_taps(x: np.ndarray, s: np.ndarray, pad: int = ZP) -> np.ndarray:

@@ -85,16 +85,6 @@ def dyadic_requant(in_exp: int, w_scale: np.ndarray, out_exp: int, lo: int, hi: 
     return Requant(np.array(ms), np.array(shs), lo=lo, hi=hi)
 
 
-def _op(op_type: str, attrs: dict, params: dict, x: np.ndarray) -> np.ndarray:
-    """One op of the graph registry on (N, T, C) arrays (the ops keep time on the last axis)."""
-    from codesign.graph import ops
-    from codesign.graph.core import Node
-
-    node = Node(op_type, op_type, ["x"], ["y"], attrs, params)
-    (y,) = ops.get(op_type).execute(node, [np.moveaxis(x, 1, 2)])
-    return np.moveaxis(y, 2, 1)
-
-
 def delta_encode(q: np.ndarray, theta: int) -> np.ndarray:
     """(N, T, C) codes -> transmitted deltas (N, T, C): the graph's DeltaEncode op
     (codesign/graph/ops/temporal.py); the reference starts at 0 and moves only when one is sent.
@@ -103,7 +93,9 @@ def delta_encode(q: np.ndarray, theta: int) -> np.ndarray:
     q = np.asarray(q, dtype=np.int64)
     if q.ndim != 3:
         raise CodesignError(f"delta encoder expects (samples, steps, channels), got {q.shape}")
-    return _op("DeltaEncode", {"theta": theta}, {}, q)
+    from codesign.graph.execute import run_op
+
+    return run_op("DeltaEncode", [q], {"theta": theta}, time_second=True)[0]
 
 
 def accumulate(deltas: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -116,7 +108,10 @@ def accumulate(deltas: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.n
             f"consumer expects deltas (samples, steps, {weight.shape[1]}), got {deltas.shape}"
         )
     init = np.broadcast_to(np.asarray(bias, dtype=np.int64), (weight.shape[0],)).copy()
-    return _op("Accumulate", {}, {"init": init}, matmul_exact(deltas, weight.T))
+    from codesign.graph.execute import run_op
+
+    acc = matmul_exact(deltas, weight.T)
+    return run_op("Accumulate", [acc], params={"init": init}, time_second=True)[0]
 
 
 def to_graph(params: DeltaParams, steps: int):

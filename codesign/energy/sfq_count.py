@@ -187,7 +187,7 @@ def codenet_layer_counts(lay, tensors: dict[str, np.ndarray], limit: int | None 
         s_q = np.asarray(tensors[lay.s_src][:limit, 0], dtype=np.int64)
         f_e = np.zeros((n, c, h, w), dtype=np.int64)
         s = np.clip(np.asarray(I.scale_from_q(s_q), np.int64), I.S_LO, I.S_HI)
-        from codesign.codenet.integer import TAPS
+        from codesign.graph.ops.deformable import TAPS
 
         yy, xx = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
         for k, (ky, kx) in enumerate(TAPS):

@@ -30,6 +30,26 @@ def run(graph: Graph, x: np.ndarray) -> dict[str, np.ndarray]:
     return run_from(graph, {graph.inputs[0]: x})
 
 
+def run_op(
+    op_type: str,
+    xs: list[np.ndarray],
+    attrs: dict | None = None,
+    params: dict | None = None,
+    time_second: bool = False,
+) -> list[np.ndarray]:
+    """One registry op on batch-first arrays outside any graph (its own `execute`, no checks of
+    `infer`). time_second: the arrays keep time on axis 1, the op's time axis (the last) is
+    moved there and back."""
+    from codesign.graph.core import Node
+
+    xs = [np.asarray(x, dtype=np.int64) for x in xs]
+    if time_second:
+        xs = [np.moveaxis(x, 1, -1) for x in xs]
+    node = Node(op_type, op_type, [f"x{i}" for i in range(len(xs))], [], attrs or {}, params or {})
+    ys = ops.get(op_type).execute(node, xs)
+    return [np.moveaxis(y, -1, 1) for y in ys] if time_second else ys
+
+
 def run_from(graph: Graph, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Run every node whose outputs are not given (e.g. from integer values fed after the
     input quantizer); `values` holds int64 arrays, batch first."""

@@ -88,16 +88,6 @@ def run(graph: SnnGraph, spikes: np.ndarray, membranes: bool = True) -> dict[str
     return out
 
 
-def _op(op_type: str, attrs: dict, params: dict, x: np.ndarray) -> list[np.ndarray]:
-    """One graph op on (B, T, C, ...) arrays (the ops keep time on the last axis)."""
-    from codesign.graph import ops
-    from codesign.graph.core import Node
-
-    node = Node(op_type, op_type, ["x"], [], attrs, params)
-    ys = ops.get(op_type).execute(node, [np.moveaxis(np.asarray(x, dtype=np.int64), 1, -1)])
-    return [np.moveaxis(y, -1, 1) for y in ys]
-
-
 def synaptic_current(lay: SnnLayer, spikes_in: np.ndarray) -> np.ndarray:
     """spikes_in (B, T, *in_shape) {0,1} -> input current (B, T, *out_shape), bias included:
     the graph's Delay op."""
@@ -105,7 +95,9 @@ def synaptic_current(lay: SnnLayer, spikes_in: np.ndarray) -> np.ndarray:
     nd = 1 if lay.kind == "dense" else 3  # (in,) or (in, H, W)
     if x.ndim != 2 + nd or x.shape[2] != lay.in_channels:
         raise CodesignError(f"layer '{lay.name}': input shape {x.shape[2:]} does not fit")
-    return _op("Delay", {}, _delay_params(lay), x)[0]
+    from codesign.graph.execute import run_op
+
+    return run_op("Delay", [x], params=_delay_params(lay), time_second=True)[0]
 
 
 def integrate(
@@ -114,7 +106,9 @@ def integrate(
     """Currents (B, T, C, ...) -> (spikes, membranes after reset): the graph's LIF op."""
     attrs = {"leak_shift": leak_shift, "v_bits": v_bits, "spiking": spiking}
     params = {"threshold": np.asarray(threshold, dtype=np.int64)}
-    spikes, mems = _op("LIF", attrs, params, current)
+    from codesign.graph.execute import run_op
+
+    spikes, mems = run_op("LIF", [current], attrs, params, time_second=True)
     return spikes, mems
 
 
