@@ -37,7 +37,8 @@ def _to_levels(k: np.ndarray, levels: np.ndarray) -> np.ndarray:
 
 
 def apply_thresholds(x: np.ndarray, sign, thresholds, levels) -> np.ndarray:
-    """levels[count(sign*x >= t)] per channel (axis 1), with one searchsorted per channel."""
+    """levels[count(sign*x >= t)] per channel (axis 1): one search when every channel shares a
+    table, comparisons when there are few thresholds, else one searchsorted per channel."""
     c_count = thresholds.shape[0]
     if c_count == 1 and (sign is None or np.all(np.asarray(sign) == np.asarray(sign).flat[0])):
         s = 1 if sign is None else np.asarray(sign).flat[0]  # one table: one search for all
