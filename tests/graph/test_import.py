@@ -228,15 +228,15 @@ def test_threshold_counting_agrees_with_a_binary_search_on_odd_tables():
     rng = np.random.default_rng(0)
     xi = rng.integers(-20, 20, (7, 2, 5))
     sign = np.array([1, -1])
-    for n in (4, 12):
-        table = np.sort(rng.integers(-15, 15, (1, n)), axis=1)
-        levels = np.arange(n + 1) * 3 - 7
+    for n, channels, step in ((4, 1, 3), (12, 1, 3), (3, 2, 1), (3, 2, 2), (9, 2, 1)):
+        table = np.sort(rng.integers(-15, 15, (channels, n)), axis=1)
+        levels = np.arange(n + 1) * step - 7
         got = apply_thresholds(xi, sign, table, levels)
         want = np.stack(
             [
-                levels[np.searchsorted(table[0], s * xi[:, c], side="right")]
+                levels[np.searchsorted(table[c % channels], s * xi[:, c], side="right")]
                 for c, s in enumerate(sign)
             ],
             axis=1,
         )
-        assert np.array_equal(got, want), n
+        assert got.dtype == np.int64 and np.array_equal(got, want), (n, channels, step)

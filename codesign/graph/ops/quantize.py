@@ -29,11 +29,30 @@ FEW_THRESHOLDS = 8  # up to this many per channel, comparisons beat a binary sea
 
 
 def _to_levels(k: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """levels[k], as an offset in place when the levels are consecutive integers."""
+    """levels[k] as int64, an offset (in place for int64 k) when the levels are consecutive."""
     if (np.diff(levels) == 1).all():
-        k += levels[0]
-        return k
+        return np.add(k, levels[0], dtype=np.int64, out=k if k.dtype == np.int64 else None)
     return levels[k]
+
+
+def _count_by_comparison(x: np.ndarray, sign, thresholds: np.ndarray) -> np.ndarray:
+    """#{j : sign[c] * x >= t[c, j]} for integer x and tables, every channel (axis 1) at once,
+    counted in bytes. A channel with sign -1 needs no negated copy of x: for integers,
+    -x >= t <=> not (x >= 1 - t), so its table becomes 1 - t and its count T - count."""
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    t = thresholds  # (C, T), or (1, T): one table for every channel
+    neg = None if sign is None else np.asarray(sign).reshape(-1) < 0
+    if neg is not None and neg.any():
+        t = np.where(neg[:, None], 1 - t, t)
+    else:
+        neg = None
+    k = np.zeros(x.shape, dtype=np.int8)  # counts up to FEW_THRESHOLDS
+    for j in range(t.shape[1]):
+        k += (x >= t[:, j].reshape(shape)).view(np.int8)
+    if neg is not None:  # k -> T - k on the flipped channels
+        k *= np.where(neg, -1, 1).astype(np.int8).reshape(shape)
+        k += (neg * t.shape[1]).astype(np.int8).reshape(shape)
+    return k
 
 
 def apply_thresholds(x: np.ndarray, sign, thresholds, levels) -> np.ndarray:
@@ -44,15 +63,13 @@ def apply_thresholds(x: np.ndarray, sign, thresholds, levels) -> np.ndarray:
         s = 1 if sign is None else np.asarray(sign).flat[0]  # one table: one search for all
         k = count_at_or_below(thresholds[0], x if s == 1 else s * x)
         return _to_levels(k, levels)
-    if thresholds.shape[1] <= FEW_THRESHOLDS and x.ndim > 1 and x.dtype.kind in "iu":
-        shape = (1, -1) + (1,) * (x.ndim - 2)  # count by comparisons, every channel at once
-        flip = sign is not None and (np.asarray(sign) != 1).any()
-        sx = x * np.asarray(sign).reshape(shape) if flip else x
-        t = thresholds  # (C, T), or (1, T): one table for every channel
-        k = np.zeros(x.shape, dtype=np.int64)
-        for j in range(thresholds.shape[1]):
-            k += sx >= t[:, j].reshape(shape)
-        return _to_levels(k, levels)
+    if (
+        thresholds.shape[1] <= FEW_THRESHOLDS
+        and x.ndim > 1
+        and x.dtype.kind in "iu"
+        and thresholds.dtype.kind in "iu"
+    ):
+        return _to_levels(_count_by_comparison(x, sign, thresholds), levels)
     xl = _channels_last(x)
     out = np.empty(xl.shape, dtype=np.int64)
     flat_x = xl.reshape(-1, xl.shape[-1]) if xl.ndim > 1 else xl.reshape(-1, 1)
