@@ -1133,15 +1133,74 @@ class _Walk:
         shape = self.shape(node.input[0])
         self._sum_pool(node, {"global": True}, int(np.prod(shape[1:])))
 
-    def _move(self, node, op: str, attrs: dict, fn):
-        """Data movement: the same permutation applied to the affine arrays."""
+    def _move(self, node, op: str, attrs: dict, fn, output: int = 0):
+        """Data movement: the same permutation applied to the affine arrays (to the node's
+        output number `output`, a node of its own)."""
         x = self.input_sym(node.input[0], node)
         xt = self.graph.tensors[x.tensor]
-        t = emit(self.graph, op, node.name, [x.tensor], attrs=attrs)
+        name = node.name if len(node.output) == 1 else f"{node.name}.{output}"
+        t = emit(self.graph, op, name, [x.tensor], attrs=attrs)
         scale = compress(fn(np.broadcast_to(obj(x.scale), xt.shape)))
         offset = compress(fn(np.broadcast_to(obj(x.offset), xt.shape)))
-        t.real, t.source = Real(scale, offset), node.output[0]
-        self.vals[node.output[0]] = Sym(t.name, scale, offset)
+        t.real, t.source = Real(scale, offset), node.output[output]
+        self.vals[node.output[output]] = Sym(t.name, scale, offset)
+
+    def _slice(self, node, output: int, axes, starts, stops, steps) -> None:
+        attrs = {"axes": axes, "starts": starts, "stops": stops, "steps": steps}
+        idx = [slice(None)] * len(self.shape(node.input[0]))
+        for ax, a, b, c in zip(axes, starts, stops, steps, strict=True):
+            idx[ax] = slice(a, b, c)
+        self._move(node, "Slice", attrs, lambda arr: arr[tuple(idx)], output)
+
+    def _axis(self, node, axis: int) -> int:
+        """A per-sample axis from an ONNX axis (negative counts from the end; 0 is the batch)."""
+        rank = len(self.shape(node.input[0])) + 1
+        ax = axis + rank if axis < 0 else axis
+        if not 1 <= ax < rank:
+            raise CodesignError(
+                f"node '{node.name}' ({node.op_type}): axis {axis} is not a data axis"
+            )
+        return ax - 1
+
+    def op_Split(self, node):
+        a = _attrs(node)
+        ax = self._axis(node, int(a.get("axis", 0)))
+        length, n = self.shape(node.input[0])[ax], len(node.output)
+        if len(node.input) > 1 and node.input[1]:
+            sizes = [int(v) for v in self.const(node.input[1], node, "split").reshape(-1)]
+        elif "split" in a:
+            sizes = [int(v) for v in a["split"]]
+        else:  # equal parts, the last one smaller (opset 18)
+            part = -(-length // n)
+            sizes = [min(part, length - k * part) for k in range(n)]
+        if len(sizes) != n or sum(sizes) != length or min(sizes) < 1:
+            raise CodesignError(
+                f"node '{node.name}' (Split): parts {sizes} do not cut {length} into {n} outputs"
+            )
+        start = 0
+        for k, size in enumerate(sizes):
+            self._slice(node, k, [ax], [start], [start + size], [1])
+            start += size
+
+    def op_Slice(self, node):
+        shape = self.shape(node.input[0])
+        ints = [
+            [int(v) for v in self.const(node.input[k], node, what).reshape(-1)]
+            if len(node.input) > k and node.input[k]
+            else None
+            for k, what in ((1, "starts"), (2, "ends"), (3, "axes"), (4, "steps"))
+        ]
+        starts, ends, axes, steps = ints
+        axes = [self._axis(node, v) for v in (axes or range(len(starts)))]
+        steps = steps or [1] * len(starts)
+        if any(c < 1 for c in steps):
+            raise CodesignError(f"node '{node.name}' (Slice): only positive steps, got {steps}")
+        lo, hi = [], []
+        for ax, a, b in zip(axes, starts, ends, strict=True):  # ONNX clamping
+            dim = shape[ax]
+            lo.append(min(max(a + dim if a < 0 else a, 0), dim))
+            hi.append(min(max(b + dim if b < 0 else b, 0), dim))
+        self._slice(node, 0, axes, lo, hi, steps)
 
     def op_Reshape(self, node):
         out = self.shape(node.output[0])
@@ -1306,7 +1365,7 @@ def _bit_width(bits: np.ndarray, node) -> int:
 
 
 SUMS = ("Dense", "Conv", "SumPool", "Add", "Mul", "Accumulate")
-MOVES = ("Reshape", "Transpose", "Concat", "Upsample", "DepthToSpace")
+MOVES = ("Reshape", "Transpose", "Concat", "Slice", "Upsample", "DepthToSpace")
 
 
 def _beyond_float32(graph: Graph, tensor: str) -> bool:

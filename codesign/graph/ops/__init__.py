@@ -11,7 +11,7 @@ from codesign.graph.ops.adaptive import AsqDivide
 from codesign.graph.ops.base import Op
 from codesign.graph.ops.deformable import DeformConv
 from codesign.graph.ops.elementwise import Add, Clip, Mul
-from codesign.graph.ops.layout import Concat, DepthToSpace, Reshape, Transpose, Upsample
+from codesign.graph.ops.layout import Concat, DepthToSpace, Reshape, Slice, Transpose, Upsample
 from codesign.graph.ops.linear import Conv, Dense
 from codesign.graph.ops.lookup import Lookup
 from codesign.graph.ops.pool import MaxPool, SumPool
@@ -41,6 +41,7 @@ OPS: dict[str, Op] = {
         Reshape(),
         Transpose(),
         Concat(),
+        Slice(),
         Upsample(),
         DepthToSpace(),
     )

@@ -61,6 +61,35 @@ class Concat(Op):
         return [np.concatenate([as_int64(x) for x in xs], axis=int(node.attrs["axis"]) + 1)]
 
 
+class Slice(Op):
+    """x[start:stop:step] along per-sample axes attrs['axes'] (lists, steps >= 1): ONNX Slice,
+    and each output of ONNX Split."""
+
+    op_type = "Slice"
+
+    def _index(self, node: Node, shape) -> tuple:
+        a = node.attrs
+        idx = [slice(None)] * len(shape)
+        for ax, start, stop, step in zip(
+            a["axes"], a["starts"], a["stops"], a["steps"], strict=True
+        ):
+            if not 0 <= ax < len(shape) or step < 1 or not 0 <= start < stop <= shape[ax]:
+                raise CodesignError(
+                    f"node '{node.name}' (Slice): {start}:{stop}:{step} on axis {ax} of {shape}"
+                )
+            idx[ax] = slice(start, stop, step)
+        return tuple(idx)
+
+    def infer(self, node: Node, graph: Graph):
+        x = graph.tensors[node.inputs[0]]
+        shape = np.empty(x.shape, dtype=np.int8)[self._index(node, x.shape)].shape
+        return [(shape, x.itype)]
+
+    def execute(self, node: Node, xs):
+        x = as_int64(xs[0])
+        return [x[(slice(None), *self._index(node, x.shape[1:]))].copy()]
+
+
 class Upsample(Op):
     """Nearest-neighbour resize by integer factors attrs['factors'] per spatial axis."""
 
