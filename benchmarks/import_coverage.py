@@ -57,6 +57,12 @@ def run_one(name: str, path: Path, n: int, work: Path) -> dict:
         "mismatches": r["mismatches"],
         "first_mismatch_layer": r["first_mismatch_layer"],
         "first_tie_distance": None if first is None else first.get("tie_distance"),
+        # each layer's own disagreements, fed qonnx's values of its inputs (not inherited ones)
+        "local_mismatches": {
+            row["layer"]: [row["local_mismatches"], row.get("local_tie_distance")]
+            for row in r["layers"]
+            if row.get("local_mismatches") != 0 and "local_mismatches" in row
+        },
         "requant_forms": sorted({nd.get("form") for nd in r["graph"]["nodes"] if "form" in nd}),
         "energy_45nm_pJ": round(e["total_pJ"], 1),
         "macs": e["macs"],
@@ -96,7 +102,11 @@ def main() -> None:
             if not r["mismatches"]
             else (
                 f"first at {r['first_mismatch_layer']}, "
-                f"{r['first_tie_distance']:.1g} steps from a tie"
+                f"{r['first_tie_distance']:.1g} steps from a tie; own: "
+                + ", ".join(
+                    f"{k} {n}" + ("" if t is None else f" ({t:.1g} from a tie)")
+                    for k, (n, t) in r["local_mismatches"].items()
+                )
             )
         )
         print(

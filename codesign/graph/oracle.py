@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 
 from codesign.errors import CodesignError
-from codesign.graph.frontends.qonnx import Imported
+from codesign.graph.frontends.qonnx import MOVES, Imported
 
 
 def qonnx_execute(model: onnx.ModelProto, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -37,15 +37,22 @@ def qonnx_execute(model: onnx.ModelProto, x: np.ndarray) -> dict[str, np.ndarray
 SUM_TOLERANCE = 2.0**-16
 
 
-def compare(imp: Imported, golden: dict[str, np.ndarray], ref: dict[str, np.ndarray]) -> dict:
+def compare(
+    imp: Imported, golden: dict[str, np.ndarray], ref: dict[str, np.ndarray], offset: int = 0
+) -> dict:
     """Per tap: mismatching integers and the first one. Quantizer outputs and graph outputs
     must be equal integers; a linear op's output is a float32 sum in qonnx, so there we report
-    how far qonnx's value is from our integer (`max_float_deviation`, in integer steps)."""
+    how far qonnx's value is from our integer (`max_float_deviation`, in integer steps).
+
+    `local_mismatches` (`local_max_float_deviation` for a sum off by half a step or more): the
+    same with the tap's own op fed qonnx's values of its inputs (when they are taps too), so a
+    layer is charged only with what it decides itself, not with differences it inherits.
+    `offset`: the batch index of golden's first sample."""
+    taps = {t.tensor: t for t in imp.taps}
     rows = []
     for tap in imp.taps:
         g = golden[tap.tensor]
-        y = np.asarray(ref[tap.onnx], dtype=np.float64).reshape(g.shape)
-        rec = (y - tap.offset) / tap.scale
+        rec = _integers(tap, ref, g.shape)
         dev = np.abs(rec - g)
         row = {
             "layer": tap.tensor,
@@ -59,17 +66,81 @@ def compare(imp: Imported, golden: dict[str, np.ndarray], ref: dict[str, np.ndar
             bad = np.argwhere(dev > row["tolerance"])
         else:
             bad = np.argwhere(np.rint(rec) != g)
-        if tap.kind != "acc":
+        if tap.kind == "acc":  # a sum off by half a step or more: is it this layer's doing?
+            if row["max_float_deviation"] >= 0.5:
+                local = _local(imp, tap, taps, ref, len(g))
+                row["local_max_float_deviation"] = (
+                    None if local is None else float(np.abs(rec - local).max(initial=0.0))
+                )
+        else:
             row["mismatches"] = int(len(bad))
+            row["local_mismatches"] = 0
             if len(bad):
                 idx = tuple(int(i) for i in bad[0])
                 row["first"] = {
-                    "index": list(idx),
+                    "index": [idx[0] + offset, *idx[1:]],
                     "golden": int(g[idx]),
                     "reference": float(rec[idx]),
                 }
-                row["tie_distance"] = _tie_distance(imp, tap.tensor, golden, bad)
+                node = imp.graph.producer(tap.tensor)
+                x = None if node is None else golden[node.inputs[0]]
+                row["tie_distance"] = _tie_distance(node, x, bad)
+                local = _local(imp, tap, taps, ref, len(g))
+                if local is None:
+                    row["local_mismatches"] = None
+                else:
+                    lbad = np.argwhere(np.rint(rec) != local)
+                    row["local_mismatches"] = int(len(lbad))
+                    if len(lbad):
+                        x = _inputs_from(imp, node, taps, ref, len(g))[0]
+                        row["local_tie_distance"] = _tie_distance(node, x, lbad)
         rows.append(row)
+    return _totals(rows)
+
+
+def _integers(tap, ref: dict[str, np.ndarray], shape) -> np.ndarray:
+    """qonnx's value of a tapped tensor, mapped back to our integer grid (float64)."""
+    y = np.asarray(ref[tap.onnx], dtype=np.float64).reshape(shape)
+    return (y - tap.offset) / tap.scale
+
+
+def _inputs_from(imp: Imported, node, taps: dict, ref: dict, n: int) -> list[np.ndarray] | None:
+    """qonnx's own values of a node's inputs, rounded to our grid; None when an input is neither
+    a tap nor data movement of taps (nothing of qonnx's to feed it)."""
+    if node is None:
+        return None
+    xs = [_qonnx_value(imp, i, taps, ref, n) for i in node.inputs]
+    return None if any(x is None for x in xs) else xs
+
+
+def _qonnx_value(imp: Imported, name: str, taps: dict, ref: dict, n: int) -> np.ndarray | None:
+    from codesign.graph.execute import run_op
+
+    if name in taps:
+        return np.rint(_integers(taps[name], ref, (n, *imp.graph.tensors[name].shape))).astype(
+            np.int64
+        )
+    node = imp.graph.producer(name)  # a reshape or a pixel shuffle of a tap moves its values
+    if node is None or node.op not in MOVES:
+        return None
+    xs = [_qonnx_value(imp, i, taps, ref, n) for i in node.inputs]
+    if any(x is None for x in xs):
+        return None
+    return run_op(node.op, xs, node.attrs, node.params)[node.outputs.index(name)]
+
+
+def _local(imp: Imported, tap, taps: dict, ref: dict, n: int) -> np.ndarray | None:
+    """The tap's producer run on qonnx's own values of its inputs (see _inputs_from)."""
+    from codesign.graph.execute import run_op
+
+    node = imp.graph.producer(tap.tensor)
+    xs = _inputs_from(imp, node, taps, ref, n)
+    if xs is None:
+        return None
+    return run_op(node.op, xs, node.attrs, node.params)[node.outputs.index(tap.tensor)]
+
+
+def _totals(rows: list[dict]) -> dict:
     checked = [r for r in rows if "mismatches" in r]
     first = next((r for r in checked if r["mismatches"]), None)
     return {
@@ -79,16 +150,59 @@ def compare(imp: Imported, golden: dict[str, np.ndarray], ref: dict[str, np.ndar
     }
 
 
-def _tie_distance(imp: Imported, tensor: str, golden: dict, bad: np.ndarray) -> float | None:
-    """For a Requant output: the largest distance, in quantization steps, of the exact
+def compare_in_batches(
+    imp: Imported, x: np.ndarray, golden: dict[str, np.ndarray] | None = None, batch: int = 16
+) -> dict:
+    """compare() over x in batches (golden run here unless given): qonnx's executor keeps every
+    tensor of a batch, which for image models (ESPCN: 1 M values per image and layer) does not
+    fit at 100 inputs. Counts add up; deviations, tolerances and tie distances take the
+    largest; the first mismatch is the first in input order."""
+    from codesign.graph import execute
+
+    merged: list[dict] | None = None
+    for start in range(0, len(x), batch):
+        xb = x[start : start + batch]
+        gb = (
+            execute.run(imp.graph, xb)
+            if golden is None
+            else {k: v[start : start + batch] for k, v in golden.items()}
+        )
+        rows = compare(imp, gb, qonnx_execute(imp.model, xb), offset=start)["layers"]
+        merged = (
+            rows if merged is None else [_merge(a, b) for a, b in zip(merged, rows, strict=True)]
+        )
+    return _totals(merged or [])
+
+
+def _merge(a: dict, b: dict) -> dict:
+    out = dict(a)
+    out["values"] = a["values"] + b["values"]
+    for k in (
+        "max_float_deviation",
+        "local_max_float_deviation",
+        "tolerance",
+        "tie_distance",
+        "local_tie_distance",
+    ):
+        vals = [r[k] for r in (a, b) if r.get(k) is not None]
+        if vals:
+            out[k] = max(vals)
+    for k in ("mismatches", "local_mismatches"):
+        if k in a:
+            out[k] = None if a[k] is None or b[k] is None else a[k] + b[k]
+    if "first" not in a and "first" in b:
+        out["first"] = b["first"]
+    return out
+
+
+def _tie_distance(node, x: np.ndarray, bad: np.ndarray) -> float | None:
+    """For a Requant fed x: the largest distance, in quantization steps, of the exact
     pre-rounding value x * a + b from a rounding boundary, over the mismatching elements. A
     tiny value means qonnx's float32 arithmetic decided a near-tie (its inexactness, not ours)."""
-    node = imp.graph.producer(tensor)
     if node is None or node.op != "Requant" or "ratio_a" not in node.attrs:
         return None
     from fractions import Fraction
 
-    x = golden[node.inputs[0]]
     a = [Fraction(v) for v in node.attrs["ratio_a"]]
     b = [Fraction(v) for v in node.attrs["ratio_b"]]
     worst = 0.0
@@ -107,6 +221,9 @@ def describe(report: dict) -> str:
             f = r["first"]
             tie = r.get("tie_distance")
             why = "" if tie is None else f" (exact value {tie:.2g} steps from a rounding tie)"
+            local = r.get("local_mismatches")
+            if local is not None and local != r["mismatches"]:
+                why += f"; {local} of them with qonnx's own inputs to this layer"
             return (
                 f"layer '{r['layer']}' (ONNX '{r['onnx_tensor']}'): {r['mismatches']} of "
                 f"{r['values']} integers differ; first at index {tuple(f['index'])}: golden "

@@ -103,6 +103,40 @@ def test_planted_threshold_fault_is_named(imported):
     assert row["first"]["golden"] == level - 1 and round(row["first"]["reference"]) == level
 
 
+def test_each_layer_is_charged_only_with_its_own_disagreements(imported):
+    """A fault planted in one middle Requant makes every later layer differ too; fed qonnx's own
+    inputs (local_mismatches), only the planted layer still does."""
+    imp, x = imported["cnv_w2a2"]
+    imp = frontend.Imported(*_clone(imp))
+    rq = [n for n in imp.graph.nodes if n.op == "Requant"][2]
+
+    def shift(_):
+        rq.params["thresholds"] = rq.params["thresholds"] + 1
+        rq.params.pop("mult", None)
+
+    _, rep = _planted(imp, x, shift)
+    checked = [r for r in rep["layers"] if "mismatches" in r]
+    later = checked[[r["layer"] for r in checked].index(rq.outputs[0]) + 1 :]
+    assert sum(r["mismatches"] for r in later) > 0  # the fault propagates
+    own = {r["layer"] for r in checked if r["local_mismatches"]}
+    assert own == {rq.outputs[0]}, own
+    sums = [r for r in rep["layers"] if r.get("local_max_float_deviation") is not None]
+    assert sums and all(r["local_max_float_deviation"] < 0.5 for r in sums)
+
+
+def test_batched_comparison_equals_one_batch(imported):
+    imp, x = imported["tfc_w1a1"]
+    imp = frontend.Imported(*_clone(imp))
+    dense = next(n for n in imp.graph.nodes if n.op == "Dense")
+    ref = oracle.qonnx_execute(imp.model, x)
+    dense.params["weight"] = dense.params["weight"].copy()
+    dense.params["weight"][:, 3] *= -1  # a fault, so there is something to merge
+    whole = oracle.compare(imp, execute.run(imp.graph, x), ref)
+    batched = oracle.compare_in_batches(imp, x, batch=5)
+    assert whole["mismatches"] > 0
+    assert batched == whole
+
+
 def _clone(imp):
     import copy
 
@@ -111,7 +145,8 @@ def _clone(imp):
 
 def test_shipped_espcn_differs_only_at_float32_ties():
     """qonnx computes in float32; where its sum lands within float error of a rounding tie it
-    can round the other way. The first layer that differs must be such a tie."""
+    can round the other way. The first layer that differs must be such a tie, and so must every
+    disagreement a layer makes on qonnx's own inputs."""
     path = corpus.qonnx_data_models()["espcn_nn_resize"]
     imp = frontend.import_model(frontend.load(path), "espcn")
     x = (np.random.default_rng(0).integers(0, 256, (2, 3, 128, 128)) / 255).astype(np.float32)
@@ -121,6 +156,10 @@ def test_shipped_espcn_differs_only_at_float32_ties():
     first = next((r for r in quant if r["mismatches"]), None)
     if first is not None:
         assert first["tie_distance"] < 1e-4, oracle.describe(rep)
+    for r in quant:
+        assert r["local_mismatches"] is not None, r["layer"]
+        if r["local_mismatches"]:
+            assert r["local_tie_distance"] < 1e-4, r
 
 
 @pytest.mark.parametrize(
