@@ -18,10 +18,10 @@ import sys
 import time
 from pathlib import Path
 
+from codesign.atomic import write_json
 from codesign.ir.chain import run
 from codesign.rtl.folding import load_folding
 from codesign.rtl.generate import generate
-from codesign.rtl.reports import write_report
 from codesign.rtl.synthetic import synthetic_inputs, synthetic_mlp
 from codesign.verify.simulate import simulate
 
@@ -95,14 +95,14 @@ def main(argv: list[str]) -> int:
             f"{r['cycles_per_inference']:>7} {r['ideal_cycles_per_inference']:>5} "
             f"{r['cycles_vs_ideal']:>6} {r['interval_cycles_per_inference']:>8}"
         )
-    write_report(
+    write_json(
+        a.out,
         {
             "model": source,
             "folding": man["folding"],
             "passes": "latency+stream+stall",
             "results": rows,
         },
-        a.out,
     )
     print(f"-> {a.out}")
     return 0 if all(r["mismatches"] == 0 for r in rows) else 1

@@ -13,8 +13,8 @@ import time
 import numpy as np
 import torch
 
-from codesign import checkpoint, paths
-from codesign.atomic import atomic_dir, atomic_path, write_json
+from codesign import checkpoint, golden_io, paths
+from codesign.atomic import atomic_path, write_json
 from codesign.errors import CodesignError
 from codesign.ir import chain
 from codesign.ir.compare import compare_layers
@@ -156,8 +156,7 @@ def golden(model: str) -> dict:
         "output_scale_exp": graph.output_q.scale_exp,
         "rounding": "half_even (QONNX ROUND) after integer multiplier and right shift",
     }
-    with atomic_dir(paths.golden_dir(model)) as tmp:
-        np.savez(tmp / "layers.npz", **g, labels=yte.astype(np.int64))
+    golden_io.save(model, g, labels=yte)
     write_json(paths.reports_dir(model) / "golden.json", report)
     return report
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign import paths
+from codesign import golden_io, paths
 from codesign.atomic import atomic_dir, write_json
 from codesign.errors import ArgumentParser, CodesignError
 from codesign.graph import execute, oracle
@@ -192,11 +192,12 @@ def golden(name: str) -> dict:
     checked = check(imp, x, values)
     report = {"model": name, "reference": "qonnx.core.onnx_exec.execute_onnx", **checked}
     chain_tensors, report["mvu_chain"] = _chain_view(imp, values)
-    gdir = paths.golden_dir(name)
-    with atomic_dir(gdir) as tmp:
-        np.savez(tmp / "layers.npz", **{k: v for k, v in values.items() if k != "input"})
-        if chain_tensors is not None and checked["mismatches"] == 0:  # only a checked reference
-            np.savez(tmp / CHAIN_GOLDEN, **chain_tensors)
+    checked_chain = chain_tensors is not None and checked["mismatches"] == 0
+    golden_io.save(  # the chain's view only of a checked reference
+        name,
+        {k: v for k, v in values.items() if k != "input"},
+        extra={CHAIN_GOLDEN: chain_tensors} if checked_chain else None,
+    )
     write_json(paths.reports_dir(name) / "golden.json", report)
     return report
 

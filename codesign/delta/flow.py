@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from codesign import paths
+from codesign import golden_io, paths
 from codesign.atomic import atomic_path, write_json
 from codesign.delta import data, golden, rtl, train
 from codesign.delta.model import DeltaSeqNet, integer_tensors
@@ -182,12 +182,7 @@ def run(
     pick = ev[threshold]["row"] if threshold is not None else choose(rows)
     th = pick["threshold"]
     chosen = ev[th]
-    mdir = paths.model_dir(MODEL)
-    gdir = mdir / "golden"
-    gdir.mkdir(parents=True, exist_ok=True)
-    with atomic_path(gdir / "layers.npz") as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **chosen["tensors"], labels=yte)
+    golden_io.save(MODEL, chosen["tensors"], labels=yte)
     report = {
         "model": MODEL,
         "task": "sklearn digits through a drifting Gaussian aperture (codesign/delta/data.py)",

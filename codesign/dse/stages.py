@@ -125,10 +125,12 @@ def point_folding(ctx: PointContext, graph) -> dict[str, tuple[int, int]]:
 
 
 def _rtl(ctx: PointContext) -> dict:
+    from codesign import golden_io
+    from codesign.atomic import write_json
     from codesign.ir.chain import load_int_graph
-    from codesign.paths import golden_dir, onnx_path
+    from codesign.paths import onnx_path
     from codesign.rtl.generate import generate
-    from codesign.verify.simulate import simulate, write_report
+    from codesign.verify.simulate import simulate
 
     graph = load_int_graph(onnx_path(ctx.model), ctx.model)
     fold = point_folding(ctx, graph)
@@ -136,12 +138,12 @@ def _rtl(ctx: PointContext) -> dict:
     man = generate(graph, fold, rtl_dir)
     rep = simulate(
         rtl_dir,
-        golden_dir(ctx.model) / "layers.npz",
+        golden_io.path_for(ctx.model),
         samples=ctx.params.get("rtl.samples", 32),
         simulator=ctx.params.get("rtl.simulator", "verilator"),
         build_dir=ctx.model_dir,
     )
-    write_report(rep, ctx.reports / "rtl_sim.json")
+    write_json(ctx.reports / "rtl_sim.json", rep)
     return {
         "rtl_mismatches": rep["mismatches_all_layers"],
         "cycles": rep.get("cycles_per_inference"),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign import paths
+from codesign import golden_io, paths
 from codesign.atomic import write_json
 from codesign.energy import papers, targets, zoo
 from codesign.energy.activity import layer_activity
@@ -50,11 +50,8 @@ def _read(model: str, name: str) -> dict | None:
 
 
 def _golden(model: str) -> dict[str, np.ndarray] | None:
-    p = paths.golden_dir(model) / "layers.npz"
-    if not p.is_file():
-        return None
-    with np.load(p) as z:
-        return {k: z[k] for k in z.files}
+    p = golden_io.path_for(model)
+    return golden_io.load(p, model=model) if p.is_file() else None
 
 
 def _missing(target: str, model: str, *files: str) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codesign import paths
+from codesign import golden_io, paths
 from codesign.atomic import write_json
 from codesign.energy.vcd import count_toggles
 from codesign.errors import CodesignError
@@ -22,7 +22,7 @@ def measure(model: str, samples: int = 32) -> dict:
     from codesign.verify.simulate import simulate
 
     rtl = paths.model_dir(model) / "rtl"
-    gold = paths.golden_dir(model) / "layers.npz"
+    gold = golden_io.path_for(model)
     for p, cmd in ((rtl / "manifest.json", "codesign rtl"), (gold, "codesign golden")):
         if not p.is_file():
             raise CodesignError(f"{p} missing (run `{cmd} {model}` first)")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign import paths
+from codesign import golden_io, paths
 from codesign.errors import CodesignError
 from codesign.ir.graph import IntGraph
 
@@ -33,11 +33,7 @@ def int_graph(model: str) -> IntGraph:
 
 def golden_tensors(model: str) -> dict[str, np.ndarray]:
     """build/<model>/golden/layers.npz as a dict (input, every layer, labels)."""
-    path = paths.golden_dir(model) / "layers.npz"
-    if not path.is_file():
-        raise CodesignError(f"golden tensors not found: {path} (run `codesign golden {model}`)")
-    with np.load(path) as f:
-        return {k: f[k] for k in f.files}
+    return golden_io.load_model(model)
 
 
 def plain_qonnx(model: str):

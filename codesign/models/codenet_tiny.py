@@ -20,8 +20,8 @@ import time
 import numpy as np
 import torch
 
-from codesign import paths
-from codesign.atomic import atomic_dir, atomic_path, write_json
+from codesign import golden_io, paths
+from codesign.atomic import atomic_path, write_json
 from codesign.errors import CodesignError
 
 NAME = "codenet_tiny"
@@ -297,8 +297,7 @@ def flow_golden(model: str = NAME) -> dict:
         "golden_seconds": round(golden_s, 3),
         "requantisation": "CoDeNet: ((acc*scale + 2^15) >> 16) + bias; relu: max(q,0) - 128; clamp",
     }
-    with atomic_dir(paths.golden_dir(NAME)) as tmp:
-        np.savez(tmp / "layers.npz", **gt)
+    golden_io.save(NAME, gt)
     write_json(paths.reports_dir(NAME) / "golden.json", report)
     if cmp["mismatches"]:
         from codesign.ir.compare import describe
@@ -322,11 +321,7 @@ def _qonnx_check(g, gt: dict) -> bool:
 
 
 def _golden_tensors() -> dict[str, np.ndarray]:
-    p = paths.golden_dir(NAME) / "layers.npz"
-    if not p.is_file():
-        raise CodesignError(f"no golden tensors at {p} (run `codesign golden {NAME}`)")
-    with np.load(p) as z:
-        return {k: z[k] for k in z.files}
+    return golden_io.load_model(NAME)
 
 
 def flow_rtl(model: str = NAME, cfg: dict | None = None) -> dict:

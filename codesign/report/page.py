@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from codesign import paths
+from codesign.atomic import write_with
 from codesign.report import charts
 
 CSS = """body{font-family:sans-serif;max-width:1100px;margin:1em auto;color:#222}
@@ -317,9 +318,8 @@ def build(model: str, energy: dict, out_dir: Path) -> Path:
     ]
     parts.append(RENDER_CHECK)
     parts.append("</body></html>")
-    page = out_dir / "index.html"
-    page.write_text("\n".join(parts))
-    return page
+    text = "\n".join(parts)
+    return write_with(out_dir / "index.html", lambda p: p.write_text(text))
 
 
 def index(models: list[tuple[str, dict | None]], path: Path) -> Path:

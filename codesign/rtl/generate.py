@@ -12,9 +12,9 @@ import json
 import re
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
+from codesign.atomic import atomic_dir
 from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.ir.graph import IntGraph
 from codesign.paths import FLOWS_DIR, build_root
@@ -294,9 +294,7 @@ def generate(
     out_dir = Path(out_dir).resolve()
     hws = plan(graph, folding, in_beat=in_beat, shift_mode=shift_mode)
     top = top_name(graph.name)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    with atomic_dir(out_dir) as tmp:
         (tmp / "mem").mkdir()
         files = []
         for h, pair in zip(hws, _units(graph, hws), strict=True):
@@ -325,16 +323,6 @@ def generate(
         (tmp / f"{top}.v").write_text(_top_verilog(top, graph, hws, files))
         manifest = manifest_for(graph, hws, top, files, out_dir)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{tmp.name[-8:]}")
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return manifest
 
 

@@ -16,6 +16,7 @@ import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from codesign.atomic import atomic_dir
 from codesign.errors import CodesignError
 from codesign.ir.graph import DenseLayer, IntGraph, QuantSpec
 from codesign.quant.adalog_rule import LogQuantSpec
@@ -212,18 +213,24 @@ def instance(unit: StageUnit, src: tuple[str, str, str], dst: str) -> list[str]:
 def standalone(unit: StageUnit, out_dir: str | Path) -> Path:
     """A folder with the unit and a parameter-free top `<name>_top` (same ports) plus a
     manifest.json, so lint_model, codesign.rtl.synth.synthesize and a cocotb bench take it."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir).resolve()
+    with atomic_dir(out) as tmp:
+        _write_standalone(unit, out, tmp)
+    return out
+
+
+def _write_standalone(unit: StageUnit, out: Path, tmp: Path) -> None:
+    """The files of `standalone`, written into tmp; tables are named where they will live."""
     libs = [*unit.deps, unit.lib]
     for lib in libs:
-        shutil.copyfile(HW_RTL / lib, out / lib)
+        shutil.copyfile(HW_RTL / lib, tmp / lib)
     if unit.files:
-        (out / "mem").mkdir(exist_ok=True)
+        (tmp / "mem").mkdir()
         paths = {}
         for p, (words, width) in unit.files.items():
-            path = (out / "mem" / unit_file_name(unit, p)).resolve()
-            write_hex(path, words, width)
-            paths[unit.file_key(p)] = str(path)
+            name = unit_file_name(unit, p)
+            write_hex(tmp / "mem" / name, words, width)
+            paths[unit.file_key(p)] = str(out / "mem" / name)
         unit = unit.with_files(paths)
     top = f"{unit.name}_top"
     iw, ow = unit.lanes * unit.in_w, unit.data_w
@@ -247,7 +254,7 @@ def standalone(unit: StageUnit, out_dir: str | Path) -> Path:
         "endmodule",
         "",
     ]
-    (out / f"{top}.v").write_text("\n".join(v))
+    (tmp / f"{top}.v").write_text("\n".join(v))
     stream = {"lanes": unit.lanes, "signed": False, "features": unit.lanes, "beats_per_vector": 1}
     man = {
         "model": unit.name,
@@ -261,5 +268,4 @@ def standalone(unit: StageUnit, out_dir: str | Path) -> Path:
         "layers": [],
         "folding": {},
     }
-    (out / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
-    return out
+    (tmp / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")

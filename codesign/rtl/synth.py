@@ -17,10 +17,10 @@ import subprocess
 import time
 from pathlib import Path
 
+from codesign.atomic import write_json
 from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.paths import build_root
 from codesign.rtl.generate import load_manifest
-from codesign.rtl.reports import write_report
 from codesign.rtl.toolenv import REPO_ROOT
 
 TARGETS = ("xc7", "ice40")
@@ -247,7 +247,7 @@ def main(argv: list[str]) -> int:
     except CodesignError as e:
         return fail(e)
     path = root / "reports" / f"synth_{a.target}.json"
-    write_report(rep, path)
+    write_json(path, rep)
     keys = (
         ("LUT", "FF", "DSP", "BRAM", "CARRY4")
         if a.target == "xc7"

@@ -20,8 +20,8 @@ import time
 import numpy as np
 import torch
 
-from codesign import checkpoint, paths
-from codesign.atomic import atomic_dir, atomic_path, write_json
+from codesign import checkpoint, golden_io, paths
+from codesign.atomic import atomic_path, write_json
 from codesign.errors import CodesignError
 from codesign.models.training import deterministic
 
@@ -209,8 +209,7 @@ def golden(model: str, onnx_samples: int = 4) -> dict:
         "golden_seconds": round(golden_s, 3),
         **stats,
     }
-    with atomic_dir(paths.golden_dir(model)) as tmp:
-        np.savez_compressed(tmp / "layers.npz", **g, labels=yte.astype(np.int64))
+    golden_io.save(model, g, labels=yte)
     rep_dir = paths.reports_dir(model)
     plot_delays(graph, rep_dir / "delays.png")
     plot_raster(graph, g, 0, rep_dir / "raster.png")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from codesign import golden_io
 from codesign.errors import ArgumentParser, CodesignError
 from codesign.ir.compare import compare_layers, describe
 from codesign.ir.golden import matmul_exact
@@ -211,8 +212,8 @@ def main(argv: list[str]) -> int:
     (cs_requant, DYN = 1) of the exported model under Verilator vs its golden tensors."""
     import sys
 
+    from codesign.atomic import write_json
     from codesign.paths import build_root
-    from codesign.rtl.reports import write_report
 
     ap = ArgumentParser(prog="codesign asq", description=main.__doc__)
     ap.add_argument("model")
@@ -226,17 +227,13 @@ def main(argv: list[str]) -> int:
         from codesign.ir.chain import load_int_graph
 
         graph = load_int_graph(root / "onnx" / "model.onnx", a.model)
-        gpath = root / "golden" / "layers.npz"
-        if not gpath.is_file():
-            raise CodesignError(f"{gpath} not found (run `codesign golden {a.model}` first)")
-        with np.load(gpath) as d:
-            gold = {k: d[k].astype(np.int64) for k in d.files}
+        gold = golden_io.load(root / "golden" / golden_io.FILE, model=a.model)
         rep = simulate_graph_stages(graph, gold, root / "asq_rtl", a.samples, a.in_beat, a.lanes)
     except CodesignError as e:
         print(f"codesign: error: {e}", file=sys.stderr)
         return 2
     out = root / "reports" / "asq_rtl.json"
-    write_report({"model": a.model, **rep}, out)
+    write_json(out, {"model": a.model, **rep})
     for u in rep["units"]:
         cyc = f", {u['cycles_per_vector']:.0f} cycles/vector" if "cycles_per_vector" in u else ""
         kind = "cs_asq" if "cycles_per_vector" in u else "cs_requant DYN=1"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from codesign.atomic import write_with
 from codesign.errors import CodesignError
 from codesign.rtl.generate import load_manifest
 from codesign.rtl.hexmem import hex_lines, read_hex
@@ -35,9 +35,8 @@ def flip_weight_bit(rtl_dir: str | Path, layer: str, out_idx: int, in_idx: int, 
     words = read_hex(path)
     before = (words[word] >> (pos - bit)) & ((1 << lay["weight_store_bits"]) - 1)
     words[word] ^= 1 << pos
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(hex_lines(words, lay["pe"] * lay["simd"] * lay["weight_store_bits"]))
-    os.replace(tmp, path)
+    text = hex_lines(words, lay["pe"] * lay["simd"] * lay["weight_store_bits"])
+    write_with(path, lambda p: p.write_text(text))
     return {
         "layer": layer,
         "word": word,

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from codesign import golden_io
+from codesign.atomic import write_json
 from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.ir.compare import compare_layers, describe
 from codesign.ir.graph import IntGraph
 from codesign.paths import FLOWS_DIR, build_root
-from codesign.rtl.reports import write_report
 from codesign.verify.runner import SIMULATORS, run_bench
 
 MISSING = -(1 << 62)  # stands for an element the RTL never produced (counts as a mismatch)
@@ -29,11 +30,7 @@ PASSES = ("latency", "stream", "stall")
 def _load_golden(golden: dict | str | Path) -> dict[str, np.ndarray]:
     if isinstance(golden, dict):
         return {k: np.asarray(v, dtype=np.int64) for k, v in golden.items()}
-    p = Path(golden)
-    if not p.is_file():
-        raise CodesignError(f"golden tensors not found: {p} (run the golden step first)")
-    with np.load(p) as d:
-        return {k: d[k].astype(np.int64) for k in d.files}
+    return golden_io.load(golden)
 
 
 def _prepare(model, golden, folding, build_dir) -> tuple[Path, dict, dict[str, np.ndarray]]:
@@ -235,7 +232,7 @@ def main(argv: list[str]) -> int:
                 return 2
         rep = simulate(
             root / "rtl",
-            Path(a.golden) if a.golden else root / "golden" / "layers.npz",
+            Path(a.golden) if a.golden else root / "golden" / golden_io.FILE,
             samples=a.samples,
             simulator=a.simulator,
             waves=a.waves,
@@ -244,7 +241,7 @@ def main(argv: list[str]) -> int:
     except CodesignError as e:
         return fail(e)
     out = root / "reports" / "rtl_sim.json"
-    write_report(rep, out)
+    write_json(out, rep)
     print(
         f"{rep['simulator']}: {rep['samples']} samples, {rep['mismatches']} output mismatches "
         f"({rep['summary']}); {rep.get('cycles_per_inference')} cycles/inference "

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from codesign import golden_io
 from codesign.errors import CodesignError
 from codesign.ir.graph import IntGraph
 
@@ -14,7 +15,7 @@ from codesign.ir.graph import IntGraph
 def load_exported(model: str, build: Path) -> tuple[IntGraph, np.ndarray, np.ndarray]:
     """(graph, x_test int64, labels) from build/<model>/onnx/model.onnx + golden/layers.npz."""
     onnx_path = build / model / "onnx" / "model.onnx"
-    npz_path = build / model / "golden" / "layers.npz"
+    npz_path = build / model / "golden" / golden_io.FILE
     if not onnx_path.exists():
         raise CodesignError(
             f"model '{model}': {onnx_path} not found — export the model first "
@@ -26,13 +27,9 @@ def load_exported(model: str, build: Path) -> tuple[IntGraph, np.ndarray, np.nda
 
     graph = load_int_graph(str(onnx_path))
     graph.require_plain("reram")
-    with np.load(npz_path) as data:
-        for key in ("input", "labels"):
-            if key not in data:
-                raise CodesignError(f"{npz_path}: missing array '{key}'")
-        x = data["input"].astype(np.int64)
-        labels = data["labels"].astype(np.int64)
-        golden_out = {k: data[k] for k in data.files if k not in ("input", "labels")}
+    data = golden_io.load(npz_path, ("input", "labels"), model)
+    x, labels = data["input"], data["labels"]
+    golden_out = {k: v for k, v in data.items() if k not in ("input", "labels")}
     if x.ndim != 2 or x.shape[1] != graph.layers[0].in_features:
         raise CodesignError(
             f"{npz_path}: 'input' has shape {x.shape}, model '{model}' expects "

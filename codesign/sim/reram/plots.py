@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from codesign.atomic import write_with  # noqa: E402
 
 LOG_X = {"t_inference_s", "p_stuck", "r_wire_ohm"}
 UNITS = {
@@ -23,11 +24,8 @@ UNITS = {
 
 
 def _save(fig: plt.Figure, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    write_with(path, lambda p: fig.savefig(p, dpi=110, bbox_inches="tight", format="png"))
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def plot_sweep(sweep: dict, golden_acc: float, title: str, path: Path) -> None:

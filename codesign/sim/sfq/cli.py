@@ -11,13 +11,13 @@ every sample, 1 when it does not, 2 on bad input (CodesignError).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
+from codesign import golden_io
+from codesign.atomic import write_json
 from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.ir.graph import IntGraph
 from codesign.paths import build_root
@@ -44,7 +44,7 @@ PAPER = {
 def load_model(model: str, build: Path) -> tuple[IntGraph, np.ndarray, np.ndarray | None]:
     """IntGraph plus test inputs/labels of a zoo model exported under build/<model>/."""
     onnx = build / model / "onnx" / "model.onnx"
-    npz = build / model / "golden" / "layers.npz"
+    npz = build / model / "golden" / golden_io.FILE
     if not onnx.exists():
         raise CodesignError(
             f"model '{model}' was not exported yet: {onnx} does not exist (export the model first)"
@@ -53,28 +53,8 @@ def load_model(model: str, build: Path) -> tuple[IntGraph, np.ndarray, np.ndarra
 
     graph = load_int_graph(str(onnx))
     graph.require_plain("sfq")
-    if not npz.exists():
-        raise CodesignError(f"model '{model}': golden inputs {npz} do not exist")
-    d = np.load(npz)
-    if "input" not in d:
-        raise CodesignError(f"'{npz}' has no 'input' array")
-    labels = d["labels"] if "labels" in d else None
-    return graph, np.asarray(d["input"], dtype=np.int64), labels
-
-
-def _write_json(path: Path, doc: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1, default=_jsonable))
-    os.replace(tmp, path)
-
-
-def _jsonable(o):
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, np.integer | np.floating):
-        return o.item()
-    raise TypeError(f"not JSON serialisable: {type(o)}")
+    d = golden_io.load(npz, ("input",), model)
+    return graph, d["input"], d.get("labels")
 
 
 def xor_margins(jitter: bool = True) -> dict:
@@ -201,7 +181,7 @@ def _run(args: argparse.Namespace) -> int:
         }
     model.netlist.save(build / args.model / "sfq" / "netlist.json")
     doc["run_time_s"] = time.perf_counter() - t_start
-    _write_json(report_dir / "sfq.json", doc)
+    write_json(report_dir / "sfq.json", doc)
     pi = doc["per_inference"]
     print(
         f"sfq {args.model}: {len(x)} samples, equal to golden: {doc['equal_to_golden']} "

@@ -9,12 +9,12 @@ neuro.py (thresholds, weights); they are assumptions, not circuit-level (JoSIM) 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from codesign.atomic import write_with
 from codesign.sim.sfq.engine import Compiled
 from codesign.sim.sfq.mapping import SFQModel
 
@@ -157,9 +157,5 @@ def plot(curves: dict[str, dict], path: str | Path) -> None:
     a2.set_title("timing jitter")
     a2.legend(fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
+    write_with(path, lambda p: fig.savefig(p, dpi=110, format="png"))
     plt.close(fig)
-    os.replace(tmp, path)

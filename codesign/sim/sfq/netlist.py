@@ -28,10 +28,10 @@ SYN: `weight` (int, signed). IFN: `n_in`, `threshold`, `preload`, `lo`, `hi`, `r
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codesign.atomic import write_json
 from codesign.errors import CodesignError
 from codesign.sim.sfq.cells import cell_type, input_ports
 
@@ -167,11 +167,7 @@ class Netlist:
 
     def save(self, path: str | Path) -> None:
         """Write JSON atomically (temporary name, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1))
-        os.replace(tmp, path)
+        write_json(path, self.to_dict())
 
 
 def from_dict(d: dict, where: str = "netlist") -> Netlist:
