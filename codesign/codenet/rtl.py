@@ -21,6 +21,7 @@ from codesign.codenet import integer as I
 from codesign.codenet import perf
 from codesign.codenet.graph import CodenetGraph
 from codesign.errors import CodesignError
+from codesign.rtl import manifest as rtl_manifest
 
 SOURCES = ("codenet_accel.v", "codenet_pw.v", "codenet_dw.v", "cs_requant_codenet.v")
 HW_RTL = Path(__file__).resolve().parents[2] / "hw" / "rtl"
@@ -202,21 +203,23 @@ def generate(graph: CodenetGraph, out_dir: str | Path, pa: int, pe: int) -> dict
     hw = hw_params(graph, pa, pe)
     top = f"{graph.name}_top"
     prog = program(graph, hw)
-    manifest = {
-        "top": top,
-        "sources": [*SOURCES, f"{top}.v"],
-        "hw": hw,
-        "layers": [
+    manifest = rtl_manifest.make(
+        "codenet",
+        graph.name,
+        top,
+        [*SOURCES, f"{top}.v"],
+        hw=hw,
+        layers=[
             {k: v for k, v in p.items() if k != "writes"} | {"words": len(p["writes"])}
             for p in prog
         ],
-    }
+    )
     with atomic_dir(out_dir) as tmp:
         for s in SOURCES:
             shutil.copy(HW_RTL / s, tmp / s)
         (tmp / f"{top}.v").write_text(_wrapper(top, hw))
         (tmp / "program.json").write_text(json.dumps({"hw": hw, "program": prog}))
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        rtl_manifest.write(tmp, manifest)
     return manifest
 
 
@@ -234,7 +237,7 @@ def simulate(
     from codesign.verify.runner import run_bench
 
     rtl_dir, build_dir = Path(rtl_dir).resolve(), Path(build_dir).resolve()
-    man = json.loads((rtl_dir / "manifest.json").read_text())
+    man = rtl_manifest.load(rtl_dir, "codenet")
     prog = json.loads((rtl_dir / "program.json").read_text())
     out = build_dir / "rtl_outputs.json"
     cfg = {

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign.atomic import write_json
+from codesign.atomic import atomic_dir
 from codesign.delta.golden import DeltaParams
 from codesign.errors import CodesignError
 from codesign.ir.compare import compare_layers
+from codesign.rtl import manifest as rtl_manifest
 from codesign.rtl.hexmem import pack_word, read_hex, to_unsigned, write_hex
 from codesign.rtl.toolenv import HW_RTL
 
@@ -70,32 +71,36 @@ def hw_params(params: DeltaParams, pe: int) -> dict:
     }
 
 
-def write_tables(params: DeltaParams, pe: int, out_dir: str | Path) -> dict:
-    """Consumer tables + manifest.json into out_dir; returns the manifest."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def write_tables(
+    params: DeltaParams, pe: int, out_dir: str | Path, model: str = "delta_seq"
+) -> dict:
+    """The layer's sources, consumer tables and manifest.json as the folder out_dir (replaced
+    as a whole); returns the manifest."""
     hp = hw_params(params, pe)
-    c = params.consumer
-    ng = hp["OUT"] // pe
-    words = [
-        pack_word([c.weight[g * pe + p, i] for p in range(pe)], hp["W_W"])
-        for i in range(hp["N"])
-        for g in range(ng)
-    ]
-    write_hex(out_dir / TABLES["WEIGHT_FILE"], words, pe * hp["W_W"])
-    bias = [to_unsigned(b, hp["ACC_W"]) for b in c.bias]
-    write_hex(out_dir / TABLES["BIAS_FILE"], bias, hp["ACC_W"])
-    write_hex(out_dir / TABLES["MULT_FILE"], c.requant.multiplier.tolist(), hp["MULT_W"])
-    write_hex(out_dir / TABLES["SHIFT_FILE"], c.requant.shift.tolist(), hp["SHIFT_W"])
-    man = {"top": TOP, "sources": list(SOURCES), "params": hp, "tables": TABLES}
-    write_json(out_dir / "manifest.json", man)
+    with atomic_dir(out_dir) as tmp:
+        c = params.consumer
+        ng = hp["OUT"] // pe
+        words = [
+            pack_word([c.weight[g * pe + p, i] for p in range(pe)], hp["W_W"])
+            for i in range(hp["N"])
+            for g in range(ng)
+        ]
+        write_hex(tmp / TABLES["WEIGHT_FILE"], words, pe * hp["W_W"])
+        bias = [to_unsigned(b, hp["ACC_W"]) for b in c.bias]
+        write_hex(tmp / TABLES["BIAS_FILE"], bias, hp["ACC_W"])
+        write_hex(tmp / TABLES["MULT_FILE"], c.requant.multiplier.tolist(), hp["MULT_W"])
+        write_hex(tmp / TABLES["SHIFT_FILE"], c.requant.shift.tolist(), hp["SHIFT_W"])
+        man = rtl_manifest.make("delta", model, TOP, [*SOURCES], params=hp, tables=TABLES)
+        for s in SOURCES:
+            shutil.copyfile(HW_RTL / s, tmp / s)
+        rtl_manifest.write(tmp, man)
     return man
 
 
 def flip_weight_bit(rtl_dir: str | Path, out: int, inp: int, bit: int) -> None:
     """Plant a fault: flip one bit of W1[out][inp] in the weight table (for checker tests)."""
     rtl_dir = Path(rtl_dir)
-    hp = json.loads((rtl_dir / "manifest.json").read_text())["params"]
+    hp = rtl_manifest.load(rtl_dir, "delta")["params"]
     pe, w_w = hp["PE"], hp["W_W"]
     ng = hp["OUT"] // pe
     path = rtl_dir / TABLES["WEIGHT_FILE"]
@@ -185,7 +190,7 @@ def simulate(
     from codesign.verify.runner import run_bench
 
     rtl_dir, build_dir = Path(rtl_dir).resolve(), Path(build_dir).resolve()
-    man = json.loads((rtl_dir / "manifest.json").read_text())
+    man = rtl_manifest.load(rtl_dir, "delta")
     hp = man["params"]
     front = np.asarray(front, dtype=np.int64)
     n, steps, h0 = front.shape
@@ -215,7 +220,7 @@ def simulate(
     vparams = {**hp, **{k: f'"{v}"' for k, v in TABLES.items()}}
     t0 = time.time()
     res = run_bench(
-        [HW_RTL / s for s in SOURCES], TOP, "delta_tb", build_dir, simulator, vparams, cfg
+        [rtl_dir / s for s in man["sources"]], TOP, "delta_tb", build_dir, simulator, vparams, cfg
     )
     seconds = time.time() - t0
     if res["failed"] or not out.is_file():

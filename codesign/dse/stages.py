@@ -5,7 +5,7 @@ workspace while the point runs) and returns metrics read from the JSON reports t
 writes. A stage whose backend module cannot be imported is *unavailable*: its metrics are
 recorded as unavailable with the reason, never as a number. New backends plug in by adding one
 Stage to STAGES and their metrics to METRICS. A zoo model with its own hardware path (codenet_tiny)
-gives its own pipeline through `sweep_stages()` in its zoo module: the same stage names and
+has its own pipeline module in OWN_PIPELINES (its `stages()`): the same stage names and
 metrics, its own code, order and requirements (stages_for).
 """
 
@@ -271,14 +271,15 @@ def metric_stage(metric: str, substrate: str) -> str | None:
     return None if src is None else METRICS[src]
 
 
-def stages_for(model: str | None) -> list[Stage]:
-    """The pipeline of `model`: its zoo module's `sweep_stages()` if it has one, else STAGES."""
-    if model is not None:
-        from codesign.models import zoo
+# models whose hardware path is their own: the module whose stages() is their pipeline (named
+# here, not by the model's module, which the pipeline's own code imports)
+OWN_PIPELINES = {"codenet_tiny": "codesign.codenet.sweep"}
 
-        own = getattr(zoo.module(model), "sweep_stages", None)
-        if own is not None:
-            return own()
+
+def stages_for(model: str | None) -> list[Stage]:
+    """The pipeline of `model`: its own (OWN_PIPELINES) if it has one, else STAGES."""
+    if model in OWN_PIPELINES:
+        return importlib.import_module(OWN_PIPELINES[model]).stages()
     return STAGES
 
 

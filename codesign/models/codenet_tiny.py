@@ -23,6 +23,7 @@ import torch
 from codesign import golden_io, paths
 from codesign.atomic import atomic_path, write_json
 from codesign.errors import CodesignError
+from codesign.rtl import manifest as rtl_manifest
 
 NAME = "codenet_tiny"
 DEFAULTS = {
@@ -105,13 +106,6 @@ def config(overrides: dict | None = None) -> dict:
     out = load(NAME, DEFAULTS, overrides)
     check_quant(out["quant"])
     return out
-
-
-def sweep_stages():
-    """The design-space sweep's stages for this model (codesign/codenet/sweep.py)."""
-    from codesign.codenet.sweep import stages
-
-    return stages()
 
 
 def _quant_model(fm, cfg: dict):
@@ -339,7 +333,7 @@ def flow_rtl(model: str = NAME, cfg: dict | None = None) -> dict:
     report = {
         "top": man["top"],
         "hw": man["hw"],
-        "rtl_dir": str(out),
+        "rtl_dir": out.name,  # relative to the model's folder
         "lint": {"warnings": lt["warnings"], "errors": lt["errors"]},
     }
     if lt["warnings"] or lt["errors"]:
@@ -359,8 +353,7 @@ def flow_synth(model: str = NAME, target: str = "xc7") -> dict:
         raise CodesignError(f"`codesign synth {NAME}` synthesises for xc7 only, not '{target}'")
 
     rtl_dir = paths.model_dir(NAME) / "rtl"
-    if not (rtl_dir / "manifest.json").is_file():
-        raise CodesignError(f"no generated RTL at {rtl_dir} (run `codesign rtl {NAME}`)")
+    rtl_manifest.load(rtl_dir, "codenet")
     rep = xc7_resources(rtl_dir, paths.model_dir(NAME) / "synth" / "xc7")
     if "skipped" in rep:
         raise CodesignError(f"Yosys: {rep['skipped']}")
@@ -379,13 +372,11 @@ def flow_sim(model: str = NAME, cfg: dict | None = None) -> dict:
     g = load_graph(paths.onnx_path(NAME), NAME)
     gt = _golden_tensors()
     rtl_dir = paths.model_dir(NAME) / "rtl"
-    if not (rtl_dir / "manifest.json").is_file():
-        raise CodesignError(f"no RTL at {rtl_dir} (run `codesign rtl {NAME}`)")
+    man = rtl_manifest.load(rtl_dir, "codenet")
     images = list(range(int(cfg["rtl"]["sim_images"])))
     t0 = time.time()
     sim = rtl.simulate(rtl_dir, gt, images, paths.model_dir(NAME) / "sim")
     sim_s = time.time() - t0
-    man = json.loads((rtl_dir / "manifest.json").read_text())
     pa, pe = man["hw"]["PA"], man["hw"]["PE"]
     model_c = perf.graph_cycles(g, pa, pe)
     sim_total = sum(sim["cycles"].values())

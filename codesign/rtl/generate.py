@@ -8,7 +8,6 @@ RTL intact. CLI verb: `codesign rtl <model>` (main below).
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import sys
@@ -16,17 +15,19 @@ from pathlib import Path
 
 from codesign.atomic import atomic_dir
 from codesign.errors import ArgumentParser, CodesignError, fail
-from codesign.ir.graph import IntGraph
+from codesign.ir.graph import DenseLayer, IntGraph
 from codesign.paths import FLOWS_DIR, build_root
+from codesign.rtl import manifest as rtl_manifest
+from codesign.rtl.asq_hw import asq_unit
 from codesign.rtl.folding import check_folding, load_folding
 from codesign.rtl.hexmem import write_hex
 from codesign.rtl.layer_hw import LayerHW, layer_hw
 from codesign.rtl.stage_hw import (
     StageUnit,
     check_rtl_stages,
-    in_unit,
+    decoder_unit,
+    encoder_unit,
     instance,
-    out_unit,
     stream_out_q,
     unit_file_name,
 )
@@ -91,6 +92,23 @@ def plan(
 
 def _vparam(v: object) -> str:
     return f'"{v}"' if isinstance(v, str) else str(v)
+
+
+def out_unit(layer: DenseLayer, lanes: int, fold: tuple[int, int] = (1, 1)) -> StageUnit | None:
+    """cs_log_encode or cs_asq after the layer's cs_mvu (lanes = the layer's PE; fold = its
+    (NF, SF), the pace at which it delivers a vector's beats)."""
+    if layer.out_stage is None:
+        return None
+    if layer.out_stage.kind == "asq":
+        return asq_unit(layer.out_stage, lanes, f"{layer.name}_asq", fold)
+    return encoder_unit(layer.out_stage.spec, lanes, f"{layer.name}_enc")
+
+
+def in_unit(layer: DenseLayer, lanes: int) -> StageUnit | None:
+    """cs_log_decode before the layer's cs_mvu (lanes = the layer's input beat)."""
+    if layer.in_stage is None:
+        return None
+    return decoder_unit(layer.in_stage.spec, lanes, f"{layer.name}_dec")
 
 
 def _units(graph: IntGraph, hws: list[LayerHW]) -> list[tuple[StageUnit | None, StageUnit | None]]:
@@ -259,28 +277,27 @@ def manifest_for(
             }
         )
     ideal = sum(h.cycles for h in hws)
-    return {
-        "model": graph.name,
-        "top": top,
-        "top_file": f"{top}.v",
-        "sources": _libraries(units) + [f"{top}.v"],
-        "rtl_dir": str(out_dir),
-        "clock": "clk",
-        "reset": {"name": "rst_n", "active_low": True, "synchronous": True},
-        "input": _stream("in", h0.in_beat, h0.in_w, h0.in_signed, h0.n),
-        "output": _stream("out", hl.pe, hl.out_w, hl.out_signed, hl.m),
-        "layers": layers,
-        "folding": {h.name: {"pe": h.pe, "simd": h.simd} for h in hws},
-        "ideal_cycles_per_inference": ideal,
-        "latency_cycles": fill
+    return rtl_manifest.make(
+        "mvu",
+        graph.name,
+        top,
+        _libraries(units) + [f"{top}.v"],
+        clock="clk",
+        reset={"name": "rst_n", "active_low": True, "synchronous": True},
+        input=_stream("in", h0.in_beat, h0.in_w, h0.in_signed, h0.n),
+        output=_stream("out", hl.pe, hl.out_w, hl.out_signed, hl.m),
+        layers=layers,
+        folding={h.name: {"pe": h.pe, "simd": h.simd} for h in hws},
+        ideal_cycles_per_inference=ideal,
+        latency_cycles=fill
         + sum(h.cycles + LAYER_OVERHEAD_CYCLES for h in hws)
         + sum(u.latency for pair in units for u in pair if u is not None),
-        "ideal_interval_cycles": max(
+        ideal_interval_cycles=max(
             [fill] + [h.cycles for h in hws] + [u.interval for p in units for u in p if u]
         ),
-        "latency_model": "input beats + sum over layers (NF*SF + 2) + per stage unit: 1 "
+        latency_model="input beats + sum over layers (NF*SF + 2) + per stage unit: 1 "
         "(AdaLog) or its schedule after the last input beat (ASQ, cs_asq header)",
-    }
+    )
 
 
 def generate(
@@ -322,16 +339,8 @@ def generate(
             shutil.copyfile(HW_RTL / lib, tmp / lib)
         (tmp / f"{top}.v").write_text(_top_verilog(top, graph, hws, files))
         manifest = manifest_for(graph, hws, top, files, out_dir)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        rtl_manifest.write(tmp, manifest)
     return manifest
-
-
-def load_manifest(rtl_dir: str | Path) -> dict:
-    """manifest.json of a generated RTL folder (CodesignError if it is not one)."""
-    p = Path(rtl_dir) / "manifest.json"
-    if not p.is_file():
-        raise CodesignError(f"no generated RTL in {rtl_dir} (run `codesign rtl <model>` first)")
-    return json.loads(p.read_text())
 
 
 def model_graph(model: str, build_dir: str | Path = "build") -> IntGraph:

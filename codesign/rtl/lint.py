@@ -32,7 +32,7 @@ def lint(files: list[Path], top: str, params: dict[str, object] | None = None) -
 
 def lint_model(rtl_dir: str | Path) -> dict:
     """Lint a generated RTL folder (its manifest names the sources and the top)."""
-    from codesign.rtl.generate import load_manifest
+    from codesign.rtl.manifest import load as load_manifest
 
     rtl_dir = Path(rtl_dir)
     man = load_manifest(rtl_dir)

@@ -11,7 +11,6 @@ refused with one error naming the layer, like IntGraph.require_plain.
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +19,7 @@ from codesign.atomic import atomic_dir
 from codesign.errors import CodesignError
 from codesign.ir.graph import DenseLayer, IntGraph, QuantSpec
 from codesign.quant.adalog_rule import LogQuantSpec
+from codesign.rtl import manifest as rtl_manifest
 from codesign.rtl.hexmem import write_hex
 from codesign.rtl.toolenv import HW_RTL
 
@@ -156,25 +156,6 @@ def matmul_in_q(layer: DenseLayer) -> QuantSpec:
     return layer.in_stage.decoded_q if layer.in_stage is not None else layer.in_q
 
 
-def out_unit(layer: DenseLayer, lanes: int, fold: tuple[int, int] = (1, 1)) -> StageUnit | None:
-    """cs_log_encode or cs_asq after the layer's cs_mvu (lanes = the layer's PE; fold = its
-    (NF, SF), the pace at which it delivers a vector's beats)."""
-    if layer.out_stage is None:
-        return None
-    if layer.out_stage.kind == "asq":
-        from codesign.rtl.asq_hw import asq_unit
-
-        return asq_unit(layer.out_stage, lanes, f"{layer.name}_asq", fold)
-    return encoder_unit(layer.out_stage.spec, lanes, f"{layer.name}_enc")
-
-
-def in_unit(layer: DenseLayer, lanes: int) -> StageUnit | None:
-    """cs_log_decode before the layer's cs_mvu (lanes = the layer's input beat)."""
-    if layer.in_stage is None:
-        return None
-    return decoder_unit(layer.in_stage.spec, lanes, f"{layer.name}_dec")
-
-
 def unit_file_name(unit: StageUnit, param: str) -> str:
     """mem/ file of a unit's $readmemh table, e.g. fc0_asq_w1.hex."""
     return f"{unit.name}_{param.lower().removesuffix('_file')}.hex"
@@ -256,16 +237,17 @@ def _write_standalone(unit: StageUnit, out: Path, tmp: Path) -> None:
     ]
     (tmp / f"{top}.v").write_text("\n".join(v))
     stream = {"lanes": unit.lanes, "signed": False, "features": unit.lanes, "beats_per_vector": 1}
-    man = {
-        "model": unit.name,
-        "top": top,
-        "top_file": f"{top}.v",
-        "sources": [*libs, f"{top}.v"],
-        "input": {**stream, "elem_bits": unit.in_w},
-        "output": {**stream, "elem_bits": unit.out_w}
-        if not unit.extra_w
-        else {**stream, "lanes": 1, "features": 1, "elem_bits": unit.data_w},
-        "layers": [],
-        "folding": {},
-    }
-    (tmp / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
+    out_stream = {**stream, "elem_bits": unit.out_w}
+    if unit.extra_w:
+        out_stream = {**stream, "lanes": 1, "features": 1, "elem_bits": unit.data_w}
+    man = rtl_manifest.make(
+        "stage",
+        unit.name,
+        top,
+        [*libs, f"{top}.v"],
+        input={**stream, "elem_bits": unit.in_w},
+        output=out_stream,
+        layers=[],
+        folding={},
+    )
+    rtl_manifest.write(tmp, man)

@@ -20,7 +20,7 @@ from pathlib import Path
 from codesign.atomic import write_json
 from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.paths import build_root
-from codesign.rtl.generate import load_manifest
+from codesign.rtl.manifest import load as load_manifest
 from codesign.rtl.toolenv import REPO_ROOT
 
 TARGETS = ("xc7", "ice40")

@@ -24,6 +24,7 @@ from codesign import checkpoint, golden_io, paths
 from codesign.atomic import atomic_path, write_json
 from codesign.errors import CodesignError
 from codesign.models.training import deterministic
+from codesign.rtl import manifest as rtl_manifest
 
 ALIASES = {"shd_delays": "codesign.models.delay_snn"}
 
@@ -267,9 +268,7 @@ def synth(model: str, target: str = "xc7") -> dict:
         raise CodesignError(f"`codesign synth {model}` synthesises for xc7 only, not '{target}'")
 
     rtl_dir = paths.model_dir(model) / "rtl"
-    man = rtl_dir / "manifest.json"
-    if not man.is_file():
-        raise CodesignError(f"{man} missing (run `codesign rtl {model}` first)")
+    rtl_manifest.load(rtl_dir, "snn")
     res = xc7_resources(rtl_dir, paths.model_dir(model) / "synth")
     if "skipped" in res:
         raise CodesignError(f"synthesis of '{model}' skipped: {res['skipped']}")

@@ -11,7 +11,6 @@ Writes build/<model>/rtl/: snn_core.v (copy of hw/rtl), snn_top.v (parameters + 
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 
 from codesign.atomic import atomic_dir
 from codesign.errors import CodesignError
+from codesign.rtl import manifest as rtl_manifest
 from codesign.snn.graph import SnnGraph, ring_bits
 from codesign.snn.report import rtl_slots
 
@@ -193,22 +193,23 @@ def generate(graph: SnnGraph, out_dir: str | Path, lint: bool = True) -> dict:
         vw=p["V_W"] - 1,
         params=",\n".join(plines),
     )
-    manifest = {
-        "model": graph.name,
-        "top": "snn_top",
-        "sources": ["snn_core.v", "snn_top.v"],
-        "params": p,
-        "steps": graph.steps,
-        "neurons": pl["nmap"],
-        "synapses": pl["synapses"],
-        "memory_bits": pl["memory"],
-    }
+    manifest = rtl_manifest.make(
+        "snn",
+        graph.name,
+        "snn_top",
+        ["snn_core.v", "snn_top.v"],
+        params=p,
+        steps=graph.steps,
+        neurons=pl["nmap"],
+        synapses=pl["synapses"],
+        memory_bits=pl["memory"],
+    )
     with atomic_dir(out_dir) as tmp:
         shutil.copy(CORE, tmp / "snn_core.v")
         (tmp / "snn_top.v").write_text(top)
         for k in TABLES:
             (tmp / f"{k}.hex").write_text(pl["tables"][k])
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        rtl_manifest.write(tmp, manifest)
     manifest["lint_warnings"] = None
     if lint:
         from codesign.rtl.lint import lint as vlint
@@ -218,10 +219,3 @@ def generate(graph: SnnGraph, out_dir: str | Path, lint: bool = True) -> dict:
         if manifest["lint_warnings"]:
             raise CodesignError(f"generated RTL for {graph.name} fails lint:\n{r['log'][:2000]}")
     return manifest
-
-
-def load_manifest(rtl_dir: str | Path) -> dict:
-    path = Path(rtl_dir) / "manifest.json"
-    if not path.is_file():
-        raise CodesignError(f"no generated RTL at {rtl_dir} (run `codesign rtl <model>`)")
-    return json.loads(path.read_text())

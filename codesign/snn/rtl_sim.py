@@ -57,11 +57,11 @@ def simulate(
 ) -> dict:
     """Run the core on samples x; report mismatches (spikes, membranes, scores) and cycles."""
     from codesign.ir.compare import compare_layers
-    from codesign.snn.rtl import load_manifest
+    from codesign.rtl.manifest import load as load_manifest
     from codesign.verify.runner import run_bench
 
     rtl_dir = Path(rtl_dir).resolve()
-    man = load_manifest(rtl_dir)
+    man = load_manifest(rtl_dir, "snn")
     if man["steps"] != graph.steps or man["model"] != graph.name:
         raise CodesignError(f"RTL at {rtl_dir} was generated for another graph (rerun rtl)")
     build = rtl_dir.parent / "rtl_sim"

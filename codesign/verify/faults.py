@@ -6,8 +6,8 @@ from pathlib import Path
 
 from codesign.atomic import write_with
 from codesign.errors import CodesignError
-from codesign.rtl.generate import load_manifest
 from codesign.rtl.hexmem import hex_lines, read_hex
+from codesign.rtl.manifest import load as load_manifest
 
 
 def weight_bit_location(lay: dict, out_idx: int, in_idx: int, bit: int) -> tuple[int, int]:

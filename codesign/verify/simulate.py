@@ -34,7 +34,8 @@ def _load_golden(golden: dict | str | Path) -> dict[str, np.ndarray]:
 
 
 def _prepare(model, golden, folding, build_dir) -> tuple[Path, dict, dict[str, np.ndarray]]:
-    from codesign.rtl.generate import generate, load_manifest
+    from codesign.rtl.generate import generate
+    from codesign.rtl.manifest import load as load_manifest
 
     gold = _load_golden(golden)
     if isinstance(model, IntGraph):
