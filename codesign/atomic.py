@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -11,12 +12,43 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _prefix(path: Path) -> str:
+    """Temporaries are named .<name>.<pid>.*: the process that owns them is known."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Temporaries beside `path` whose process is gone (a run killed mid-write); the `.old`
+    copy of a directory swap killed half-way goes back in place if `path` itself is gone."""
+    old = path.with_name(f".{path.name}.old")
+    if old.exists():
+        if path.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.rename(path)
+    for p in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        pid = p.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    _remove_leftovers(path)
+    fd, tmp = tempfile.mkstemp(prefix=_prefix(path), suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -33,7 +65,8 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """Yield a fresh temporary folder; it replaces `path` as a whole only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    _remove_leftovers(path)
+    tmp = Path(tempfile.mkdtemp(prefix=_prefix(path), dir=path.parent))
     try:
         yield tmp
         os.chmod(tmp, 0o755)
@@ -51,9 +84,41 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
 
 
 def write_json(path: str | Path, data: dict) -> Path:
+    """A report as standard JSON: a NaN or infinite number (which JSON cannot hold, and which
+    users' scripts would choke on) is an error naming the key, and nothing is written."""
+    try:
+        text = json.dumps(data, indent=2, sort_keys=False, default=_jsonable, allow_nan=False)
+    except ValueError:
+        from codesign.errors import CodesignError
+
+        raise CodesignError(
+            f"{path}: {_non_finite(data) or 'a value'} is not a finite number; not written"
+        ) from None
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=_jsonable) + "\n")
+        tmp.write_text(text + "\n")
     return Path(path)
+
+
+def _non_finite(data, where: str = "") -> str | None:
+    """The key path of the first NaN or infinity in a JSON-like value."""
+    import math
+
+    import numpy as np
+
+    if isinstance(data, dict):
+        items = data.items()
+    elif isinstance(data, list | tuple):
+        items = enumerate(data)
+    elif isinstance(data, np.ndarray):
+        items = enumerate(data.tolist())
+    else:
+        ok = not isinstance(data, float | np.floating) or math.isfinite(float(data))
+        return None if ok else (where or "the value")
+    for k, v in items:
+        found = _non_finite(v, f"{where}.{k}" if where else str(k))
+        if found:
+            return found
+    return None
 
 
 def write_with(path: str | Path, writer: Callable[[Path], None]) -> Path:

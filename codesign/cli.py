@@ -11,7 +11,7 @@ import importlib
 import json
 import sys
 
-from codesign.errors import ArgumentParser, CodesignError, fail
+from codesign.errors import ArgumentParser, CodesignError, fail, os_error_text
 
 # verb -> (help, "module:function" taking argv, or None for the built-in flow verbs)
 EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
@@ -379,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except CodesignError as e:
         return fail(e)
+    except OSError as e:  # a full disk, a read-only build folder, a tool that is not there
+        return fail(os_error_text(e))
 
 
 if __name__ == "__main__":

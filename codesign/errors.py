@@ -14,6 +14,13 @@ def fail(e: BaseException) -> int:
     return 2
 
 
+def os_error_text(e: OSError) -> str:
+    """One line for an operating-system error: what failed, on which file."""
+    what = e.strerror or type(e).__name__
+    where = f": {e.filename}" if e.filename else ""
+    return f"{what}{where}"
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse on the one error path: a usage error (missing argument, unknown option, bad
     value) is one line naming the verb, exit 2, instead of argparse's usage block."""

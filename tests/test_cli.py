@@ -90,3 +90,65 @@ def test_a_model_flow_gets_its_options_or_refuses_them(monkeypatch, capsys):
     assert "'many'" in _one_error_line(capsys)
     assert cli.main(["synth", "snn_x", "--samples", "3"]) == 2
     assert "takes no options; got '--samples'" in _one_error_line(capsys)
+
+
+def test_an_os_error_is_one_line_naming_the_file(tmp_path, monkeypatch, capsys):
+    """A build folder that cannot be written (here: a file where the folder should be) is the
+    one error path, not a traceback."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from codesign import cli
+
+    w = np.random.default_rng(0).normal(size=(4, 3))
+    consts = {"s": 0.1, "z": 0.0, "b": 4.0, "sw": 0.25, "so": 0.5, "W": w}
+    inits = [numpy_helper.from_array(np.array(v, dtype=np.float32), n) for n, v in consts.items()]
+    qdom = "qonnx.custom_op.general"
+    nodes = [
+        helper.make_node(
+            "Quant",
+            ["x", "s", "z", "b"],
+            ["xq"],
+            domain=qdom,
+            signed=1,
+            narrow=0,
+            rounding_mode="ROUND",
+        ),
+        helper.make_node(
+            "Quant",
+            ["W", "sw", "z", "b"],
+            ["wq"],
+            domain=qdom,
+            signed=1,
+            narrow=0,
+            rounding_mode="ROUND",
+        ),
+        helper.make_node("MatMul", ["xq", "wq"], ["acc"]),
+        helper.make_node(
+            "Quant",
+            ["acc", "so", "z", "b"],
+            ["y"],
+            domain=qdom,
+            signed=1,
+            narrow=0,
+            rounding_mode="ROUND",
+        ),
+    ]
+    g = helper.make_graph(
+        nodes,
+        "q",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
+        inits,
+    )
+    opsets = [helper.make_opsetid("", 13), helper.make_opsetid("qonnx.custom_op.general", 1)]
+    model = tmp_path / "q.onnx"
+    onnx.save(helper.make_model(g, opset_imports=opsets), str(model))
+    blocked = tmp_path / "build"
+    blocked.write_text("a file where the build folder should be")
+    monkeypatch.setenv("CODESIGN_BUILD_DIR", str(blocked))
+    assert cli.main(["import", str(model), "--name", "q4", "--samples", "3"]) == 2
+    line = _one_error_line(capsys)
+    assert line.endswith(str(blocked)) and "File exists" in line
+    assert blocked.read_text().startswith("a file")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from pathlib import Path
 
 from codesign.atomic import atomic_dir
@@ -68,6 +67,8 @@ def plan(
     first = graph.layers[0]
     if first.in_q.bits != graph.input_q.bits or first.in_q.signed != graph.input_q.signed:
         raise CodesignError(f"layer '{first.name}': input format differs from the graph input")
+    if in_beat is not None and in_beat < 1:
+        raise CodesignError(f"--in-beat must be at least 1 input element per beat, got {in_beat}")
     beat = in_beat or default_in_beat(first.in_features, first.in_q.bits)
     hws = []
     prev = None
@@ -306,8 +307,11 @@ def generate(
     out_dir: str | Path,
     in_beat: int | None = None,
     shift_mode: bool = True,
+    lint: bool = False,
+    source: dict | None = None,
 ) -> dict:
-    """Write the model's RTL folder and return its manifest (also in manifest.json)."""
+    """Write the model's RTL folder and return its manifest (also in manifest.json). lint:
+    verilator --lint-only -Wall before the folder replaces the old one (which a failure keeps)."""
     out_dir = Path(out_dir).resolve()
     hws = plan(graph, folding, in_beat=in_beat, shift_mode=shift_mode)
     top = top_name(graph.name)
@@ -339,7 +343,13 @@ def generate(
             shutil.copyfile(HW_RTL / lib, tmp / lib)
         (tmp / f"{top}.v").write_text(_top_verilog(top, graph, hws, files))
         manifest = manifest_for(graph, hws, top, files, out_dir)
+        if source is not None:
+            manifest["source"] = source
         rtl_manifest.write(tmp, manifest)
+        if lint:
+            from codesign.rtl.lint import require_clean
+
+            require_clean(tmp, manifest, out_dir)
     return manifest
 
 
@@ -371,15 +381,17 @@ def main(argv: list[str]) -> int:
     try:
         graph = model_graph(a.model, a.build_dir)
         folding = load_folding(Path(a.flows_dir) / f"{a.model}.yaml", graph)
-        out = Path(a.build_dir) / a.model / "rtl"
-        man = generate(graph, folding, out, in_beat=a.in_beat, shift_mode=not a.no_shift)
-        if not a.no_lint:
-            from codesign.rtl.lint import lint_model
-
-            res = lint_model(out)
-            if res["warnings"]:
-                print(res["log"], file=sys.stderr)
-                raise CodesignError(f"{out / man['top_file']}: {res['warnings']} lint warnings")
+        model_dir = Path(a.build_dir) / a.model
+        out = model_dir / "rtl"
+        man = generate(
+            graph,
+            folding,
+            out,
+            in_beat=a.in_beat,
+            shift_mode=not a.no_shift,
+            lint=not a.no_lint,
+            source=rtl_manifest.source_of(model_dir / "onnx" / "model.onnx", model_dir),
+        )
     except CodesignError as e:
         return fail(e)
     print(f"wrote {out}/ (top {man['top']}, {len(man['layers'])} layers)")

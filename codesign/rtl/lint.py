@@ -37,3 +37,17 @@ def lint_model(rtl_dir: str | Path) -> dict:
     rtl_dir = Path(rtl_dir)
     man = load_manifest(rtl_dir)
     return lint([rtl_dir / s for s in man["sources"]], man["top"])
+
+
+def require_clean(folder: Path, man: dict, final: Path) -> None:
+    """Lint a folder about to become `final`; any warning or error is one CodesignError naming
+    the first message (the caller's write-then-rename then keeps the old folder)."""
+    res = lint([folder / s for s in man["sources"]], man["top"])
+    if res["warnings"] or res["errors"]:
+        first = next(
+            (ln for ln in res["log"].splitlines() if ln.startswith(("%Warning", "%Error"))), ""
+        )
+        raise CodesignError(
+            f"RTL for {final} fails verilator lint ({res['warnings']} warnings, {res['errors']} "
+            f"errors; not written): {first.replace(str(folder), str(final))}"
+        )

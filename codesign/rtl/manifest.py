@@ -11,11 +11,14 @@ and reports read it through `load`. Common keys, checked on both sides:
   sources   Verilog files of the folder, in read order (file names, never paths)
 
 Everything else is the generator's own (layers, params, tables, ...). No key holds an absolute
-path, so the same model gives the same manifest in any checkout.
+path, so the same model gives the same manifest in any checkout. `source` (optional): the file
+the RTL was generated from and its SHA-256, so a simulation of RTL older than its model is
+refused (`check_source`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -76,3 +79,22 @@ def _check(man: object, where: str) -> None:
     bad = [s for s in man["sources"] if not isinstance(s, str) or "/" in s or "\\" in s]
     if bad or man["top_file"] not in man["sources"]:
         raise CodesignError(f"{where}: sources must be file names including top_file, got {bad}")
+
+
+def source_of(path: Path, model_dir: Path) -> dict:
+    """{'file': path relative to the model's folder, 'sha256': its digest}."""
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return {"file": str(Path(path).relative_to(model_dir)), "sha256": digest}
+
+
+def check_source(man: dict, model_dir: Path, model: str) -> None:
+    """Refuse RTL generated from another version of its source file (a re-export since)."""
+    src = man.get("source")
+    if not src:
+        return
+    path = Path(model_dir) / src["file"]
+    if not path.is_file() or source_of(path, model_dir)["sha256"] != src["sha256"]:
+        raise CodesignError(
+            f"{Path(model_dir) / 'rtl'} was generated from another {src['file']} (the model "
+            f"changed since): run `codesign rtl {model}` again"
+        )

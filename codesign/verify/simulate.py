@@ -21,6 +21,7 @@ from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.ir.compare import compare_layers, describe
 from codesign.ir.graph import IntGraph
 from codesign.paths import FLOWS_DIR, build_root
+from codesign.rtl import manifest as rtl_manifest
 from codesign.verify.runner import SIMULATORS, run_bench
 
 MISSING = -(1 << 62)  # stands for an element the RTL never produced (counts as a mismatch)
@@ -231,6 +232,7 @@ def main(argv: list[str]) -> int:
 
             if rtl_main([a.model, "--build-dir", a.build_dir, "--flows-dir", a.flows_dir]):
                 return 2
+        rtl_manifest.check_source(rtl_manifest.load(root / "rtl"), root, a.model)
         rep = simulate(
             root / "rtl",
             Path(a.golden) if a.golden else root / "golden" / golden_io.FILE,

@@ -94,6 +94,29 @@ def test_bad_folding_keeps_previous_output(gen, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rtl"]  # no temporary folders left
 
 
+def test_rtl_that_fails_lint_or_a_bad_beat_keeps_previous_output(gen, tmp_path, monkeypatch):
+    """Lint runs on the new folder before it replaces the old one: a failure is one error naming
+    the first lint message, and the good folder stays."""
+    from codesign.rtl import generate as gen_mod
+
+    g, _, _ = gen
+    out = tmp_path / "rtl"
+    generate(g, FOLD, out, lint=True)
+    before = (out / "manifest.json").read_text()
+    with pytest.raises(CodesignError, match="--in-beat must be at least 1"):
+        generate(g, FOLD, out, in_beat=-4, lint=True)
+    good_top = gen_mod._top_verilog
+    monkeypatch.setattr(
+        gen_mod,
+        "_top_verilog",
+        lambda *a: good_top(*a).replace("endmodule", "wire spare;\nendmodule"),
+    )
+    with pytest.raises(CodesignError, match=r"fails verilator lint \(1 warnings.*%Warning-UNUSED"):
+        generate(g, FOLD, out, lint=True)
+    assert (out / "manifest.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rtl"]
+
+
 def test_default_in_beat():
     assert default_in_beat(64, 8) == 64
     assert default_in_beat(784, 8) == 56  # largest divisor of 784 with <= 512 bits
@@ -106,15 +129,26 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert len(err) == 1 and "nosuchmodel" in err[0]
 
 
-@pytest.mark.skipif(
-    not (REPO_ROOT / "build/digits_mlp/onnx/model.onnx").is_file(), reason="digits_mlp not exported"
-)
-def test_cli_generates_digits_mlp(tmp_path, capsys):
-    src = REPO_ROOT / "build/digits_mlp/onnx/model.onnx"
-    (tmp_path / "digits_mlp" / "onnx").mkdir(parents=True)
-    (tmp_path / "digits_mlp" / "onnx" / "model.onnx").write_bytes(src.read_bytes())
+def test_cli_generates_digits_mlp_and_sim_refuses_it_once_the_model_changes(
+    trained_digits, tmp_path, capsys
+):
+    """`codesign rtl` on the session's exported digits_mlp (copied, so the shared build stays
+    as it is); after a re-export `codesign sim` refuses the older RTL by name."""
+    from codesign.verify.simulate import main as sim_main
+
+    model_dir = tmp_path / "digits_mlp"
+    (model_dir / "onnx").mkdir(parents=True)
+    onnx_file = model_dir / "onnx" / "model.onnx"
+    onnx_file.write_bytes((trained_digits / "onnx" / "model.onnx").read_bytes())
     rc = main(["digits_mlp", "--build-dir", str(tmp_path), "--flows-dir", str(REPO_ROOT / "flows")])
     assert rc == 0, capsys.readouterr().err
-    man = json.loads((tmp_path / "digits_mlp/rtl/manifest.json").read_text())
+    man = json.loads((model_dir / "rtl/manifest.json").read_text())
     assert man["folding"]["fc0"] == {"pe": 8, "simd": 16}
     assert [la["weight_mode"] for la in man["layers"]] == ["lut"] * 3
+    assert man["source"]["file"] == "onnx/model.onnx" and len(man["source"]["sha256"]) == 64
+    capsys.readouterr()
+    onnx_file.write_bytes(onnx_file.read_bytes() + b"\x00")  # a re-export, as far as bytes go
+    assert sim_main(["digits_mlp", "--build-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "generated from another onnx/model.onnx" in err[0], err
+    assert "codesign rtl digits_mlp" in err[0]

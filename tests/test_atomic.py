@@ -1,0 +1,65 @@
+"""Write-then-rename: a failed or killed write never costs the last good artefact."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from codesign.atomic import atomic_dir, atomic_path, write_json
+from codesign.errors import CodesignError
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_leftovers_of_a_killed_run_are_removed_by_the_next_write(tmp_path):
+    target = tmp_path / "rtl"
+    dead = _dead_pid()
+    stale_dir = tmp_path / f".rtl.{dead}.abc123"
+    stale_dir.mkdir()
+    (tmp_path / f".report.json.{dead}.x.json").write_text("{")
+    mine = tmp_path / f".rtl.{os.getpid()}.keep"  # a live process's temporary stays
+    mine.mkdir()
+    with atomic_dir(target) as tmp:
+        (tmp / "a.v").write_text("module a; endmodule\n")
+    write_json(tmp_path / "report.json", {"ok": 1})
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(["rtl", "report.json", mine.name]), left
+
+
+def test_a_swap_killed_half_way_gets_the_last_good_copy_back(tmp_path):
+    old = tmp_path / ".rtl.old"  # killed after moving rtl aside, before the new one arrived
+    old.mkdir()
+    (old / "good.v").write_text("good")
+    with pytest.raises(RuntimeError), atomic_dir(tmp_path / "rtl"):
+        raise RuntimeError("this run fails too")
+    assert (tmp_path / "rtl" / "good.v").read_text() == "good"
+    assert not old.exists()
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path):
+    p = tmp_path / "model.onnx"
+    p.write_text("good")
+    with pytest.raises(ValueError), atomic_path(p) as tmp:
+        tmp.write_text("half")
+        raise ValueError("validation failed after writing")
+    assert p.read_text() == "good" and [x.name for x in tmp_path.iterdir()] == ["model.onnx"]
+
+
+def test_a_report_with_nan_is_refused_naming_the_key(tmp_path):
+    p = tmp_path / "energy.json"
+    p.write_text('{"good": 1}')
+    bad = {"targets": [{"name": "fpga"}, {"name": "reram", "pJ": np.float64("nan")}]}
+    with pytest.raises(CodesignError, match=r"targets\.1\.pJ is not a finite number"):
+        write_json(p, bad)
+    assert json.loads(p.read_text()) == {"good": 1}
+    with pytest.raises(CodesignError, match="inf"):
+        write_json(p, {"inf": float("inf")})
