@@ -17,6 +17,7 @@ the integer golden model take (time-major per sample, batch first: `(N, T, C)`).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,15 @@ def load_shd(
     import h5py
 
     path = Path(path)
+    whole = (int, np.integer)
+    if not (
+        isinstance(steps, whole) and steps >= 1 and isinstance(channels, whole) and channels >= 1
+    ):
+        raise CodesignError(
+            f"SHD: steps {steps} and channels {channels} must be whole numbers >= 1"
+        )
+    if not (math.isfinite(duration) and duration > 0):
+        raise CodesignError(f"SHD: duration {duration} must be a positive number of seconds")
     if not path.is_file():
         raise CodesignError(f"SHD file not found: {path}")
     try:
@@ -116,19 +126,53 @@ def load_shd(
             if key not in f:
                 raise CodesignError(f"SHD file {path}: missing dataset '{key}'")
         times, units = f["spikes/times"], f["spikes/units"]
-        labels = np.asarray(f["labels"], dtype=np.int64)
+        labels = _labels(np.asarray(f["labels"]), path)
         if len(times) != len(labels) or len(units) != len(labels):
             raise CodesignError(
                 f"SHD file {path}: spikes/times, spikes/units and labels lengths differ"
             )
         x = np.zeros((len(labels), steps, channels), dtype=np.uint8)
         for i in range(len(labels)):
-            t = np.asarray(times[i], dtype=np.float64)
-            u = np.asarray(units[i], dtype=np.int64)
-            if len(t) != len(u):
-                raise CodesignError(f"SHD file {path}: sample {i} times/units lengths differ")
+            t, u = _sample(times[i], units[i], path, i)
             if len(u) and (u.min() < 0 or u.max() >= channels):
                 raise CodesignError(f"SHD file {path}: sample {i} unit outside 0..{channels - 1}")
             b = np.clip((t / duration * steps).astype(np.int64), 0, steps - 1)
             x[i, b, u] = 1
     return x, labels
+
+
+MAX_CLASSES = 1024  # the output layer has one neuron per class: a label sizes the network
+
+
+def _labels(raw: np.ndarray, path: Path) -> np.ndarray:
+    """Whole class numbers 0..MAX_CLASSES-1, at least two samples (one to train, one to test)."""
+    if raw.ndim != 1 or raw.dtype.kind not in "iuf" or len(raw) < 2:
+        raise CodesignError(
+            f"SHD file {path}: 'labels' must list at least 2 samples' class numbers, "
+            f"got {raw.dtype} of shape {raw.shape}"
+        )
+    if raw.dtype.kind == "f" and not (np.isfinite(raw).all() and (raw == np.round(raw)).all()):
+        raise CodesignError(f"SHD file {path}: 'labels' holds values that are not whole numbers")
+    labels = raw.astype(np.int64)
+    if labels.min() < 0 or labels.max() >= MAX_CLASSES:
+        raise CodesignError(
+            f"SHD file {path}: labels span {labels.min()}..{labels.max()}, outside "
+            f"0..{MAX_CLASSES - 1}"
+        )
+    return labels
+
+
+def _sample(times, units, path: Path, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """One sample's spike times (finite, >= 0 seconds) and units (whole numbers)."""
+    try:
+        t = np.asarray(times, dtype=np.float64)
+        u_raw = np.asarray(units)
+    except (TypeError, ValueError):
+        raise CodesignError(f"SHD file {path}: sample {i} times are not numbers") from None
+    if t.ndim != 1 or u_raw.ndim != 1 or len(t) != len(u_raw):
+        raise CodesignError(f"SHD file {path}: sample {i} times/units lengths differ")
+    if u_raw.dtype.kind not in "iu":
+        raise CodesignError(f"SHD file {path}: sample {i} units are {u_raw.dtype}, not integers")
+    if len(t) and not (np.isfinite(t).all() and t.min() >= 0):
+        raise CodesignError(f"SHD file {path}: sample {i} has a negative or NaN spike time")
+    return t, u_raw.astype(np.int64)

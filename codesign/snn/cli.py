@@ -19,7 +19,8 @@ STEPS = ("train", "export", "golden", "rtl", "sim", "synth", "all")
 def _overrides(args: argparse.Namespace) -> dict:
     o: dict = {}
     if args.data:
-        o["data"] = {"task": "shd", "path": args.data, "steps": args.steps or 100}
+        steps = 100 if args.steps is None else args.steps  # 0 or below: refused by the loader
+        o["data"] = {"task": "shd", "path": args.data, "steps": steps}
     elif args.model == "shd_delays":
         raise CodesignError("shd_delays needs the SHD HDF5 file: --data PATH")
     if args.train_samples:

@@ -65,6 +65,46 @@ def test_shd_loader_errors(tmp_path):
         f.create_dataset("spikes/units", data=np.zeros(1))
     with pytest.raises(CodesignError, match="labels"):
         load_shd(tmp_path / "nolabels.h5")
-    write_shd(tmp_path / "bad.h5", [([0.1], [800], 0)])
+    write_shd(tmp_path / "bad.h5", [([0.1], [800], 0), ([0.1], [1], 1)])
     with pytest.raises(CodesignError, match="unit outside"):
         load_shd(tmp_path / "bad.h5")
+
+
+def _raw_shd(path, labels, times=None, units=None):
+    """An SHD-shaped file with arbitrary label and spike arrays (what write_shd cannot hold)."""
+    n = len(labels)
+    with h5py.File(path, "w") as f:
+        vt = h5py.vlen_dtype(np.float64)
+        vu = h5py.vlen_dtype(np.int64)
+        t = f.create_dataset("spikes/times", (n,), dtype=vt)
+        u = f.create_dataset("spikes/units", (n,), dtype=vu)
+        for i in range(n):
+            t[i] = np.asarray((times or [[0.1]] * n)[i], np.float64)
+            u[i] = np.asarray((units or [[1]] * n)[i], np.int64)
+        f.create_dataset("labels", data=np.asarray(labels))
+    return path
+
+
+@pytest.mark.parametrize(
+    "labels,times,needle",
+    [
+        ([], None, "at least 2 samples"),
+        ([3], None, "at least 2 samples"),
+        ([1, -2], None, "labels span -2..1"),
+        ([1, 10**6], None, "outside 0..1023"),
+        ([0.5, 1.0], None, "not whole numbers"),
+        ([0, 1], [[0.1], [-0.2]], "sample 1 has a negative or NaN spike time"),
+        ([0, 1], [[float("nan")], [0.1]], "sample 0 has a negative or NaN spike time"),
+    ],
+)
+def test_shd_loader_refuses_bad_contents_by_name(tmp_path, labels, times, needle):
+    p = _raw_shd(tmp_path / "bad.h5", labels, times)
+    with pytest.raises(CodesignError, match=needle):
+        load_shd(p, steps=10, channels=8)
+
+
+@pytest.mark.parametrize("kw", [{"steps": -3}, {"steps": 0}, {"channels": 0}, {"duration": 0.0}])
+def test_shd_loader_refuses_bad_settings(tmp_path, kw):
+    p = _raw_shd(tmp_path / "ok.h5", [0, 1])
+    with pytest.raises(CodesignError, match="SHD: "):
+        load_shd(p, **{"steps": 10, "channels": 8, **kw})

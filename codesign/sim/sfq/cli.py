@@ -11,6 +11,7 @@ every sample, 1 when it does not, 2 on bad input (CodesignError).
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
@@ -99,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     t_start = time.perf_counter()
+    if not (math.isfinite(args.period_ps) and args.period_ps > 0):
+        raise CodesignError(f"--period-ps must be a positive number of ps, got {args.period_ps}")
+    if args.samples < 0:
+        raise CodesignError(f"--samples must be >= 0 (0: all), got {args.samples}")
     build = Path(args.build)
     labels = None
     reduction = {"act_bits": None, "note": "none: the model as exported"}

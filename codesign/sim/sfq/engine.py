@@ -788,8 +788,29 @@ def simulate(
     strict: bool = False,
     seed: int = 0,
     t_max_ps: float | None = None,
+    max_pulses: int | None = None,
 ) -> SimResult:
-    """Compile and run once (convenience for tests and small netlists)."""
-    return Compiled(nl, bias=bias, seed=seed).run(
-        stimuli, t_max_ps=t_max_ps, jitter_ps=jitter_ps, seed=seed, strict=strict
+    """Compile and run once (convenience for tests and small netlists). Unless a time limit or
+    a pulse budget is given, a run that creates more than RUNAWAY_PULSES per cell and input
+    pulse is a pulse loop that never settles: an error naming the netlist, not a hang."""
+    budget = max_pulses
+    if budget is None and t_max_ps is None:
+        n_in = sum(len(v) for v in stimuli.values())
+        budget = RUNAWAY_PULSES * (len(nl.cells) + n_in + 1)
+    res = Compiled(nl, bias=bias, seed=seed).run(
+        stimuli,
+        t_max_ps=t_max_ps,
+        jitter_ps=jitter_ps,
+        seed=seed,
+        strict=strict,
+        max_pulses=budget,
     )
+    if res.truncated and max_pulses is None:
+        raise CodesignError(
+            f"netlist '{nl.name}' did not settle: over {budget} pulses created (a pulse loop "
+            "that never ends?); bound the run with t_max_ps or max_pulses"
+        )
+    return res
+
+
+RUNAWAY_PULSES = 1000

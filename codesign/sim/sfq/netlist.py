@@ -28,6 +28,7 @@ SYN: `weight` (int, signed). IFN: `n_in`, `threshold`, `preload`, `lo`, `hi`, `r
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,9 @@ from codesign.sim.sfq.cells import cell_type, input_ports
 
 FORMAT = "codesign-sfq-netlist"
 VERSION = 1
+
+# cell parameters that are physical amounts (ps, junction counts, fractions): numbers >= 0
+AMOUNTS = ("delay", "setup", "hold", "jjs", "bias_fraction", "drive_fraction")
 
 
 @dataclass
@@ -120,6 +124,13 @@ class Netlist:
             if c.type == "SYN":
                 if not isinstance(c.params.get("weight", 1), int):
                     raise CodesignError(f"cell '{c.name}': SYN weight must be an integer")
+            for key in AMOUNTS:
+                v = c.params.get(key)
+                ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                if v is not None and not (ok and v >= 0):
+                    raise CodesignError(
+                        f"cell '{c.name}' ({c.type}): {key} {v!r} is not a number >= 0"
+                    )
         for w, s in sinks.items():
             if w not in drivers:
                 raise CodesignError(f"dangling wire '{w}': read by {s} but driven by nothing")

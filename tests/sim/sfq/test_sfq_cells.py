@@ -184,6 +184,36 @@ def test_bad_netlists_name_the_culprit(cells, inputs, outputs, needle):
         from_dict(_doc(cells, inputs, outputs))
 
 
+@pytest.mark.parametrize(
+    "params,needle",
+    [
+        ({"delay": "fast"}, "delay 'fast' is not a number >= 0"),
+        ({"delay": float("nan")}, "delay nan is not a number"),
+        ({"setup": -1.0}, "setup -1.0 is not a number >= 0"),
+        ({"jjs": True}, "jjs True is not a number"),
+    ],
+)
+def test_bad_cell_timing_names_the_cell(params, needle):
+    cell = {"name": "j", "type": "JTL", "in": {"a": "a"}, "out": {"q": "q"}, "params": params}
+    with pytest.raises(CodesignError, match=rf"cell 'j' \(JTL\): {needle}"):
+        from_dict(_doc([cell], ("a",), ("q",)))
+
+
+def test_a_pulse_loop_is_an_error_not_a_hang():
+    from codesign.sim.sfq.engine import simulate
+
+    cells = [
+        {"name": "m", "type": "MRG", "in": {"a": "a", "b": "fb"}, "out": {"q": "m_q"}},
+        {"name": "j", "type": "JTL", "in": {"a": "m_q"}, "out": {"q": "j_q"}},
+        {"name": "s", "type": "SPL", "in": {"a": "j_q"}, "out": {"q0": "q", "q1": "fb"}},
+    ]
+    nl = from_dict(_doc(cells, ("a",), ("q",)))
+    with pytest.raises(CodesignError, match="netlist 'bad' did not settle"):
+        simulate(nl, {"a": [0.0]})
+    res = simulate(nl, {"a": [0.0]}, t_max_ps=200.0)  # a bounded run is the user's choice
+    assert len(res.outputs["q"]) > 3
+
+
 def test_bad_files(tmp_path):
     with pytest.raises(CodesignError, match="does not exist"):
         load(tmp_path / "missing.json")

@@ -131,3 +131,19 @@ def test_cli_xor_margins(tmp_path):
     m = d["margins"]["curves"]["xor"]["margin"]
     assert m["minus_pct"] >= 20 and m["plus_pct"] >= 20
     assert (tmp_path / "xor" / "reports" / "sfq_margins.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    "opts,needle",
+    [
+        (["--period-ps", "nan"], "--period-ps must be a positive number"),
+        (["--period-ps", "0"], "--period-ps must be a positive number"),
+        (["--samples", "-1"], "--samples must be >= 0"),
+    ],
+)
+def test_cli_refuses_bad_numbers(tmp_path, capsys, opts, needle):
+    from codesign.sim.sfq.cli import main
+
+    assert main(["xor", "--build", str(tmp_path), *opts]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0], err
