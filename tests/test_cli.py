@@ -104,36 +104,19 @@ def test_an_os_error_is_one_line_naming_the_file(tmp_path, monkeypatch, capsys):
     w = np.random.default_rng(0).normal(size=(4, 3))
     consts = {"s": 0.1, "z": 0.0, "b": 4.0, "sw": 0.25, "so": 0.5, "W": w}
     inits = [numpy_helper.from_array(np.array(v, dtype=np.float32), n) for n, v in consts.items()]
+
+    def quant(x: str, scale: str, y: str):
+        ins = [x, scale, "z", "b"]
+        return helper.make_node(
+            "Quant", ins, [y], domain=qdom, signed=1, narrow=0, rounding_mode="ROUND"
+        )
+
     qdom = "qonnx.custom_op.general"
     nodes = [
-        helper.make_node(
-            "Quant",
-            ["x", "s", "z", "b"],
-            ["xq"],
-            domain=qdom,
-            signed=1,
-            narrow=0,
-            rounding_mode="ROUND",
-        ),
-        helper.make_node(
-            "Quant",
-            ["W", "sw", "z", "b"],
-            ["wq"],
-            domain=qdom,
-            signed=1,
-            narrow=0,
-            rounding_mode="ROUND",
-        ),
+        quant("x", "s", "xq"),
+        quant("W", "sw", "wq"),
         helper.make_node("MatMul", ["xq", "wq"], ["acc"]),
-        helper.make_node(
-            "Quant",
-            ["acc", "so", "z", "b"],
-            ["y"],
-            domain=qdom,
-            signed=1,
-            narrow=0,
-            rounding_mode="ROUND",
-        ),
+        quant("acc", "so", "y"),
     ]
     g = helper.make_graph(
         nodes,
