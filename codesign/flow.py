@@ -31,7 +31,8 @@ def checkpoint_path(model: str):
 
 
 def train(model: str, overrides: dict | None = None) -> dict:
-    """Train float baseline + QAT model; save both and reports/train.json."""
+    """Train float baseline + QAT model; save both in one checkpoint (one write, so a killed
+    run never leaves a new float model beside an old quantized one) and reports/train.json."""
     mod = zoo.module(model)
     cfg = mod.config(overrides)
     t0 = time.time()
@@ -41,10 +42,9 @@ def train(model: str, overrides: dict | None = None) -> dict:
         "config": cfg,
         "config_hash": _config_hash(cfg),
         "quant": qm.state_dict(),
+        "float": fm.state_dict(),
         "metrics": metrics,
     }
-    with atomic_path(paths.model_dir(model) / "float_baseline.pt") as tmp:
-        torch.save({"config": cfg, "float": fm.state_dict()}, tmp)
     with atomic_path(checkpoint_path(model)) as tmp:
         torch.save(state, tmp)
     report = {"model": model, **metrics, "train_seconds": round(time.time() - t0, 2), **cfg}
@@ -66,15 +66,15 @@ def ensure_trained(model: str) -> dict | None:
 def load_trained(model: str):
     """(float_model, quant_model, config) from build/<model>/."""
     mod = zoo.module(model)
-    ck, fb = checkpoint_path(model), paths.model_dir(model) / "float_baseline.pt"
-    if not ck.is_file() or not fb.is_file():
+    ck = checkpoint_path(model)
+    if not ck.is_file():
         raise CodesignError(f"no checkpoint for '{model}' at {ck} (run `codesign train {model}`)")
-    saved = checkpoint.load(ck, ("config", "quant"))
+    saved = checkpoint.load(ck, ("config", "quant", "float"))
     cfg = mod.config(saved["config"])  # a checkpoint's settings are checked like --set
     qm = mod.build(cfg)
     checkpoint.load_state(qm, saved["quant"], ck, "quant")
     fm = mod.FloatMLP()
-    checkpoint.load_state(fm, checkpoint.load(fb, ("float",))["float"], fb, "float")
+    checkpoint.load_state(fm, saved["float"], ck, "float")
     return fm.eval(), qm.eval(), cfg
 
 

@@ -27,11 +27,10 @@ class _Payload:
 def _plant(tmp_path, name: str, obj=None, raw: bytes | None = None):
     folder = tmp_path / "digits_mlp"
     folder.mkdir(exist_ok=True)
-    for f in ("checkpoint.pt", "float_baseline.pt"):
-        if raw is not None:
-            (folder / f).write_bytes(raw)
-        else:
-            torch.save(obj, folder / f)
+    if raw is not None:
+        (folder / "checkpoint.pt").write_bytes(raw)
+    else:
+        torch.save(obj, folder / "checkpoint.pt")
     return folder
 
 
@@ -69,8 +68,16 @@ def _torn() -> bytes:
         (None, _torn(), "not a readable checkpoint"),
         ([1, 2, 3], None, "not a codesign checkpoint (holds list)"),
         ({"config": {}}, None, "checkpoint lacks 'quant'"),
-        ({"config": {"train": {"batch_size": 0}}, "quant": {}}, None, "batch_size must be >= 1"),
-        ({"config": digits_mlp.DEFAULTS, "quant": {"bogus": torch.zeros(2)}}, None, "does not fit"),
+        (
+            {"config": {"train": {"batch_size": 0}}, "quant": {}, "float": {}},
+            None,
+            "batch_size must be >= 1",
+        ),
+        (
+            {"config": digits_mlp.DEFAULTS, "quant": {"bogus": torch.zeros(2)}, "float": {}},
+            None,
+            "does not fit",
+        ),
     ],
 )
 def test_broken_checkpoints_are_one_line(tmp_path, monkeypatch, capsys, obj, raw, named):
