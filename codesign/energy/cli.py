@@ -21,6 +21,7 @@ from codesign import golden_io, paths
 from codesign.atomic import write_json
 from codesign.energy import papers, targets, zoo
 from codesign.energy.activity import layer_activity
+from codesign.energy.constants import horowitz
 from codesign.energy.digital import estimate, table
 from codesign.energy.techfile import Technology, load_all
 from codesign.errors import ArgumentParser, CodesignError
@@ -183,7 +184,8 @@ def compute(
             from codesign.ir.chain import load_int_graph
 
             graph = load_int_graph(paths.onnx_path(model), model)
-        report = estimate(graph)
+        asic = techs.get("asic45")
+        report = estimate(graph) if asic is None else estimate(graph, horowitz(asic))
         if not wanted:
             return report
         graph.require_plain("energy --targets")

@@ -23,63 +23,67 @@ from codesign.energy.constants import SOURCE
 from codesign.errors import CodesignError
 from codesign.ir.graph import IntGraph
 
-STAGE_OP_PRICES = {
-    "mac": H["mult8"] + H["add32"],
-    "mult": H["mult8"],
-    "add": H["add32"],
-    "compare": H["add8"],
-    "shift": H["add8"],
-    "lut": H["add8"],
-    # per bit of width, as the layers' own adds and requantisations are priced below
-    "add_bits": H["add32"] / 32,
-    "mult_bits": H["mult32"] / 1024,
-}
+
+def stage_op_prices(h: dict) -> dict[str, float]:
+    return {
+        "mac": h["mult8"] + h["add32"],
+        "mult": h["mult8"],
+        "add": h["add32"],
+        "compare": h["add8"],
+        "shift": h["add8"],
+        "lut": h["add8"],
+        # per bit of width, as the layers' own adds and requantisations are priced below
+        "add_bits": h["add32"] / 32,
+        "mult_bits": h["mult32"] / 1024,
+    }
 
 
-def stage_pj(lay) -> float:
+def stage_pj(lay, h: dict = H) -> float:
     """Energy of a layer's activation stages per inference (0 for a plain layer)."""
+    prices = stage_op_prices(h)
     total = 0.0
     for st in lay.stages:
         feats = lay.in_features if st is lay.in_stage else lay.out_features
         for op, n in st.ops(feats).items():
-            if op not in STAGE_OP_PRICES:
+            if op not in prices:
                 raise CodesignError(
                     f"layer '{lay.name}': stage '{st.kind}' reports unknown operation '{op}' "
-                    f"(priced: {', '.join(STAGE_OP_PRICES)})"
+                    f"(priced: {', '.join(prices)})"
                 )
-            total += n * STAGE_OP_PRICES[op]
+            total += n * prices[op]
     return total
 
 
-def sram_pj_per_bit(size_bytes: float) -> float:
+def sram_pj_per_bit(size_bytes: float, h: dict = H) -> float:
     """Energy per bit read from an SRAM of `size_bytes` (the smallest listed array that fits)."""
-    for cap, pj in H["sram64"]:
+    for cap, pj in h["sram64"]:
         if size_bytes <= cap:
             return pj / 64.0
-    return H["sram64"][-1][1] / 64.0
+    return h["sram64"][-1][1] / 64.0
 
 
-def estimate(graph: IntGraph) -> dict:
-    """Per-layer rows and totals in pJ per inference."""
+def estimate(graph: IntGraph, h: dict = H) -> dict:
+    """Per-layer rows and totals in pJ per inference; `h`: the action energies (pJ) to price
+    with (constants.horowitz of a technology file; the shipped 45 nm one by default)."""
     weight_bytes = sum(lay.weight.size * lay.weight_bits for lay in graph.layers) / 8
-    w_pj_bit = sram_pj_per_bit(weight_bytes)
+    w_pj_bit = sram_pj_per_bit(weight_bytes, h)
     rows = []
     for lay in graph.layers:
         wb, ab, acc = lay.weight_int_bits, lay.in_q.bits, lay.acc_bits
         mb = (lay.in_stage.decoded_q if lay.in_stage is not None else lay.in_q).bits
-        act_pj_bit = sram_pj_per_bit(lay.in_features * ab / 8)
+        act_pj_bit = sram_pj_per_bit(lay.in_features * ab / 8, h)
         weight_bits_read = lay.macs * lay.weight_bits
         act_bits_read = lay.in_features * ab
-        mult = lay.macs * H["mult8"] * wb * mb / 64  # decoded width (AdaLog codes are decoded)
-        add = lay.macs * H["add32"] * acc / 32
-        requant = lay.out_features * H["mult32"] * acc * lay.requant.multiplier_bits / 1024
+        mult = lay.macs * h["mult8"] * wb * mb / 64  # decoded width (AdaLog codes are decoded)
+        add = lay.macs * h["add32"] * acc / 32
+        requant = lay.out_features * h["mult32"] * acc * lay.requant.multiplier_bits / 1024
         if lay.dyn_in:  # the accumulator times the per-sample factor g before the bias
             g_bits = int(lay.attrs.get("dyn_max", 255)).bit_length()
-            requant += lay.out_features * H["mult32"] * acc * g_bits / 1024
-        stage = stage_pj(lay)
+            requant += lay.out_features * h["mult32"] * acc * g_bits / 1024
+        stage = stage_pj(lay, h)
         wmem = weight_bits_read * w_pj_bit
         amem = act_bits_read * act_pj_bit
-        fp32 = lay.macs * (H["fmult32"] + H["fadd32"] + 32 * w_pj_bit) + lay.in_features * 32 * (
+        fp32 = lay.macs * (h["fmult32"] + h["fadd32"] + 32 * w_pj_bit) + lay.in_features * 32 * (
             act_pj_bit
         )
         rows.append(

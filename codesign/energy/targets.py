@@ -16,6 +16,7 @@ totals), it is split over layers in proportion to MACs and the row says so.
 from __future__ import annotations
 
 from codesign.energy.activity import mean_toggle_rate
+from codesign.energy.constants import horowitz
 from codesign.energy.digital import estimate
 from codesign.energy.techfile import Technology
 from codesign.errors import CodesignError
@@ -60,7 +61,7 @@ def asic45(graph: IntGraph, tech: Technology, rtl_sim: dict | None) -> dict:
     Latency: the simulated RTL cycles per inference at the technology's clock (the same
     micro-architecture as an ASIC), or MAC-serial cycles when no RTL simulation exists.
     """
-    est = estimate(graph)
+    est = estimate(graph, horowitz(tech))  # the given technology file's energies
     layers = [{"layer": r["layer"], "pJ": r["total_pJ"]} for r in est["layers"]]
     clock = tech.si("clock")
     if rtl_sim:

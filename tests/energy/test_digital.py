@@ -76,3 +76,20 @@ def test_stage_ops_are_priced_per_bit_of_width():
     assert got == pytest.approx(5 * H["mult8"] + 238 * H["add32"] / 32 + 56 * H["mult32"] / 1024)
     with pytest.raises(CodesignError, match="fc0.*asq.*'divide'"):
         stage_pj(layer({"divide": 1}))
+
+
+def test_a_users_technology_file_prices_the_estimate(tmp_path):
+    """`energy --tech-dir`: the 45 nm estimate reads the given file (it read the shipped one
+    whatever the directory said). Doubling mult8 there doubles the multiply energy, only it."""
+    import yaml
+
+    from codesign.energy.constants import horowitz
+    from codesign.energy.techfile import default_dir, load_all
+
+    doc = yaml.safe_load((default_dir() / "asic45.yaml").read_text())
+    doc["actions"]["mult8"]["value"] *= 2
+    (tmp_path / "asic45.yaml").write_text(yaml.safe_dump(doc))
+    mine = estimate(tiny_graph(), horowitz(load_all(tmp_path)["asic45"]))
+    base = estimate(tiny_graph())
+    assert mine["layers"][0]["mult_pJ"] == pytest.approx(2 * base["layers"][0]["mult_pJ"])
+    assert mine["layers"][0]["add_pJ"] == base["layers"][0]["add_pJ"]
