@@ -5,30 +5,40 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
+
 
 def _prefix(path: Path) -> str:
-    """Temporaries are named .<name>.<pid>.*: the process that owns them is known."""
-    return f".{path.name}.{os.getpid()}."
+    """Temporaries are named .<name>.<pid>@<host>.<8 random>[suffix]: their owner is known."""
+    return f".{path.name}.{os.getpid()}@{_HOST}."
 
 
 def _remove_leftovers(path: Path) -> None:
-    """Temporaries beside `path` whose process is gone (a run killed mid-write); the `.old`
-    copy of a directory swap killed half-way goes back in place if `path` itself is gone."""
+    """Temporaries of `path` left by a process of this machine that is gone (a run killed
+    mid-write); the `.old` copy of a directory swap killed half-way goes back in place if
+    `path` itself is gone. Only names of exactly that form are touched: a sibling artefact
+    named like `<name>.2` (and its own temporaries) never is."""
     old = path.with_name(f".{path.name}.old")
     if old.exists():
         if path.exists():
             shutil.rmtree(old, ignore_errors=True)
         else:
             old.rename(path)
+    mine = re.compile(
+        rf"\.{re.escape(path.name)}\.(\d+)@{re.escape(_HOST)}\.[a-z0-9_]{{8}}"
+        rf"(?:{re.escape(path.suffix)})?"
+    )
     for p in path.parent.glob(f".{glob.escape(path.name)}.*"):
-        pid = p.name[len(path.name) + 2 :].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        m = mine.fullmatch(p.name)
+        if m and not _alive(int(m.group(1))):
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
 
 

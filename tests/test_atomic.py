@@ -21,18 +21,25 @@ def _dead_pid() -> int:
 
 
 def test_leftovers_of_a_killed_run_are_removed_by_the_next_write(tmp_path):
+    from codesign.atomic import _HOST
+
     target = tmp_path / "rtl"
     dead = _dead_pid()
-    stale_dir = tmp_path / f".rtl.{dead}.abc123"
-    stale_dir.mkdir()
-    (tmp_path / f".report.json.{dead}.x.json").write_text("{")
-    mine = tmp_path / f".rtl.{os.getpid()}.keep"  # a live process's temporary stays
-    mine.mkdir()
+    (tmp_path / f".rtl.{dead}@{_HOST}.abc12345").mkdir()
+    (tmp_path / f".report.json.{dead}@{_HOST}.x1234567.json").write_text("{")
+    keep = [
+        f".rtl.{os.getpid()}@{_HOST}.keep1234",  # a live process's temporary
+        f".rtl.{dead}@otherhost.abc12345",  # another machine's (its process is not ours)
+        ".rtl.2.old",  # the swap copy of a sibling artefact named rtl.2
+        f".rtl.2.{dead}@{_HOST}.abc12345",  # and that sibling's temporary
+    ]
+    for name in keep:
+        (tmp_path / name).mkdir()
     with atomic_dir(target) as tmp:
         (tmp / "a.v").write_text("module a; endmodule\n")
     write_json(tmp_path / "report.json", {"ok": 1})
     left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == sorted(["rtl", "report.json", mine.name]), left
+    assert left == sorted(["rtl", "report.json", *keep]), left
 
 
 def test_a_swap_killed_half_way_gets_the_last_good_copy_back(tmp_path):

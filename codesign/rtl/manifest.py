@@ -67,6 +67,8 @@ def load(rtl_dir: str | Path, kind: str | None = None) -> dict:
 def _check(man: object, where: str) -> None:
     if not isinstance(man, dict):
         raise CodesignError(f"{where}: not a JSON object")
+    if "schema" not in man and "top" in man:
+        raise CodesignError(f"{where}: written by an older codesign; generate the RTL again")
     for key, typ in COMMON.items():
         if not isinstance(man.get(key), typ):
             raise CodesignError(f"{where}: key '{key}' missing or not a {typ.__name__}")

@@ -91,3 +91,72 @@ def test_split_that_does_not_add_up_is_refused():
 def test_slice_with_a_negative_step_is_refused():
     with pytest.raises(CodesignError, match=r"node 'slice' \(Slice\): only positive steps"):
         frontend.import_model(_model([3, 3], ([2], [0], [1], [-1])), "bad_slice")
+
+
+def _slice_model(slice_node, extra_inits=(), opset: int = 13, relu: bool = False):
+    """x (1, 6, 4, 5) -> Quant [-> Relu] -> <slice_node 'xs'> -> Quant -> y."""
+    nodes, inits = _quant("q_in", "x", "xq", 0.05, 8, 1)
+    src = "xq"
+    if relu:
+        nodes.append(helper.make_node("Relu", ["xq"], ["xr"], name="relu"))
+        src = "xr"
+    slice_node.input[0] = src
+    nodes.append(slice_node)
+    n, i = _quant("q_out", slice_node.output[0], "y", 0.35, 4, 1)
+    nodes += n
+    inits += i + list(extra_inits)
+    graph = helper.make_graph(
+        nodes,
+        "slice",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6, 4, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, None, None, None])],
+        inits,
+    )
+    opsets = [helper.make_opsetid("", opset), helper.make_opsetid(QDOM, 1)]
+    return helper.make_model(graph, opset_imports=opsets)
+
+
+def _ints(name, values):
+    return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
+
+
+def _check_with_qonnx(proto):
+    imp = frontend.import_model(proto, "slice")
+    x = np.random.default_rng(2).normal(0, 2, (20, 6, 4, 5)).astype(np.float32)
+    rep = oracle.compare(imp, execute.run(imp.graph, x), oracle.qonnx_execute(imp.model, x))
+    assert rep["mismatches"] == 0, oracle.describe(rep)
+    return imp
+
+
+def test_slice_with_default_axes_keeps_the_whole_batch():
+    big = 2**63 - 1  # ONNX's "to the end"
+    node = helper.make_node("Slice", ["?", "st", "en"], ["xs"], name="slice")
+    imp = _check_with_qonnx(_slice_model(node, [_ints("st", [0, 1, 0]), _ints("en", [big, 4, 3])]))
+    assert imp.graph.tensors[imp.graph.outputs[0]].shape == (3, 3, 5)
+
+
+def test_slice_of_opset_9_reads_its_attributes():
+    node = helper.make_node(
+        "Slice", ["?"], ["xs"], name="slice", starts=[1, 2], ends=[5, 100], axes=[1, -1]
+    )
+    imp = _check_with_qonnx(_slice_model(node, opset=9))
+    assert imp.graph.tensors[imp.graph.outputs[0]].shape == (4, 4, 3)
+
+
+def test_slice_that_cuts_the_batch_is_refused():
+    node = helper.make_node("Slice", ["?", "st", "en", "ax"], ["xs"], name="slice")
+    inits = [_ints("st", [0]), _ints("en", [1]), _ints("ax", [0])]
+    with pytest.raises(CodesignError, match=r"node 'slice' \(Slice\): cuts the batch axis"):
+        frontend.import_model(_slice_model(node, inits), "bad")
+
+
+def test_split_of_a_clamped_tensor_clamps_once():
+    """A Relu before a Split folds into one quantizer for both parts, not one per part."""
+    node = helper.make_node("Split", ["?", "sz"], ["xs", "rest"], name="split", axis=1)
+    proto = _slice_model(node, [_ints("sz", [2, 4])], relu=True)
+    rest = helper.make_tensor_value_info("rest", TensorProto.FLOAT, [1, 4, 4, 5])
+    proto.graph.output.append(rest)
+    imp = frontend.import_model(proto, "split_relu")
+    names = [n.name for n in imp.graph.nodes]
+    assert len(names) == len(set(names)), names
+    assert sum(n.op == "Slice" for n in imp.graph.nodes) == 2

@@ -1133,10 +1133,10 @@ class _Walk:
         shape = self.shape(node.input[0])
         self._sum_pool(node, {"global": True}, int(np.prod(shape[1:])))
 
-    def _move(self, node, op: str, attrs: dict, fn, output: int = 0):
+    def _move(self, node, op: str, attrs: dict, fn, output: int = 0, x: Sym | None = None):
         """Data movement: the same permutation applied to the affine arrays (to the node's
-        output number `output`, a node of its own)."""
-        x = self.input_sym(node.input[0], node)
+        output number `output`, a node of its own; `x`: its input, when already read)."""
+        x = self.input_sym(node.input[0], node) if x is None else x
         xt = self.graph.tensors[x.tensor]
         name = node.name if len(node.output) == 1 else f"{node.name}.{output}"
         t = emit(self.graph, op, name, [x.tensor], attrs=attrs)
@@ -1145,12 +1145,15 @@ class _Walk:
         t.real, t.source = Real(scale, offset), node.output[output]
         self.vals[node.output[output]] = Sym(t.name, scale, offset)
 
-    def _slice(self, node, output: int, axes, starts, stops, steps) -> None:
-        attrs = {"axes": axes, "starts": starts, "stops": stops, "steps": steps}
+    def _slice(self, node, output: int, cuts: list, x: Sym | None = None) -> None:
+        """cuts: (per-sample axis, start, stop, step) each."""
+        attrs = {
+            k: [c[i] for c in cuts] for i, k in enumerate(("axes", "starts", "stops", "steps"))
+        }
         idx = [slice(None)] * len(self.shape(node.input[0]))
-        for ax, a, b, c in zip(axes, starts, stops, steps, strict=True):
+        for ax, a, b, c in cuts:
             idx[ax] = slice(a, b, c)
-        self._move(node, "Slice", attrs, lambda arr: arr[tuple(idx)], output)
+        self._move(node, "Slice", attrs, lambda arr: arr[tuple(idx)], output, x)
 
     def _axis(self, node, axis: int) -> int:
         """A per-sample axis from an ONNX axis (negative counts from the end; 0 is the batch)."""
@@ -1177,30 +1180,50 @@ class _Walk:
             raise CodesignError(
                 f"node '{node.name}' (Split): parts {sizes} do not cut {length} into {n} outputs"
             )
+        x = self.input_sym(node.input[0], node)  # once: one clamp or quantizer for all parts
         start = 0
         for k, size in enumerate(sizes):
-            self._slice(node, k, [ax], [start], [start + size], [1])
+            self._slice(node, k, [(ax, start, start + size, 1)], x)
             start += size
 
     def op_Slice(self, node):
         shape = self.shape(node.input[0])
-        ints = [
-            [int(v) for v in self.const(node.input[k], node, what).reshape(-1)]
-            if len(node.input) > k and node.input[k]
-            else None
-            for k, what in ((1, "starts"), (2, "ends"), (3, "axes"), (4, "steps"))
-        ]
-        starts, ends, axes, steps = ints
-        axes = [self._axis(node, v) for v in (axes or range(len(starts)))]
-        steps = steps or [1] * len(starts)
-        if any(c < 1 for c in steps):
-            raise CodesignError(f"node '{node.name}' (Slice): only positive steps, got {steps}")
-        lo, hi = [], []
-        for ax, a, b in zip(axes, starts, ends, strict=True):  # ONNX clamping
-            dim = shape[ax]
-            lo.append(min(max(a + dim if a < 0 else a, 0), dim))
-            hi.append(min(max(b + dim if b < 0 else b, 0), dim))
-        self._slice(node, 0, axes, lo, hi, steps)
+        if len(node.input) > 1:  # opset 10+: constant inputs
+            starts, ends, axes, steps = (
+                [int(v) for v in self.const(node.input[k], node, what).reshape(-1)]
+                if len(node.input) > k and node.input[k]
+                else None
+                for k, what in ((1, "starts"), (2, "ends"), (3, "axes"), (4, "steps"))
+            )
+        else:  # opset 1-9: attributes, no steps
+            a = _attrs(node)
+            starts, ends, axes, steps = (
+                None if a.get(k) is None else [int(v) for v in a[k]]
+                for k in ("starts", "ends", "axes", "steps")
+            )
+        if starts is None or ends is None:
+            raise CodesignError(f"node '{node.name}' (Slice): needs starts and ends")
+        axes = list(range(len(starts))) if axes is None else axes  # ONNX: from the batch axis
+        steps = [1] * len(starts) if steps is None else steps
+        if not len(starts) == len(ends) == len(axes) == len(steps):
+            raise CodesignError(
+                f"node '{node.name}' (Slice): starts/ends/axes/steps lengths differ"
+            )
+        cuts = []
+        rank = len(shape) + 1
+        for axis, a, b, c in zip(axes, starts, ends, steps, strict=True):
+            if c < 1:
+                raise CodesignError(f"node '{node.name}' (Slice): only positive steps, got {steps}")
+            if (axis + rank if axis < 0 else axis) == 0:  # the batch axis: only all of it
+                if a == 0 and c == 1 and b >= 2**31 - 1:
+                    continue
+                raise CodesignError(f"node '{node.name}' (Slice): cuts the batch axis ({a}:{b})")
+            ax = self._axis(node, axis)
+            dim = shape[ax]  # ONNX clamping
+            lo = min(max(a + dim if a < 0 else a, 0), dim)
+            hi = min(max(b + dim if b < 0 else b, 0), dim)
+            cuts.append((ax, lo, hi, c))
+        self._slice(node, 0, cuts)
 
     def op_Reshape(self, node):
         out = self.shape(node.output[0])

@@ -791,12 +791,16 @@ def simulate(
     max_pulses: int | None = None,
 ) -> SimResult:
     """Compile and run once (convenience for tests and small netlists). Unless a time limit or
-    a pulse budget is given, a run that creates more than RUNAWAY_PULSES per cell and input
-    pulse is a pulse loop that never settles: an error naming the netlist, not a hang."""
+    a pulse budget is given, a run that creates more than RUNAWAY_PULSES pulses per cell, per
+    input pulse and per unit of the largest synapse weight (a weight-w synapse may make a neuron
+    fire w times) is a pulse loop that never settles: an error naming the netlist, not a hang."""
     budget = max_pulses
     if budget is None and t_max_ps is None:
         n_in = sum(len(v) for v in stimuli.values())
-        budget = RUNAWAY_PULSES * (len(nl.cells) + n_in + 1)
+        w = max(
+            (abs(int(c.params.get("weight", 1))) for c in nl.cells if c.type == "SYN"), default=1
+        )
+        budget = RUNAWAY_PULSES * (len(nl.cells) + 1) * (n_in + 1) * max(1, w)
     res = Compiled(nl, bias=bias, seed=seed).run(
         stimuli,
         t_max_ps=t_max_ps,
