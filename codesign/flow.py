@@ -26,6 +26,9 @@ def _config_hash(cfg: dict) -> str:
     return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:16]
 
 
+CHECKPOINT_KEYS = ("config", "quant", "float")  # what train writes and load_trained needs
+
+
 def checkpoint_path(model: str):
     return paths.model_dir(model) / "checkpoint.pt"
 
@@ -58,7 +61,8 @@ def ensure_trained(model: str) -> dict | None:
     cfg = zoo.module(model).config()
     if ck.is_file():
         saved = checkpoint.load(ck)
-        if saved.get("config_hash") == _config_hash(cfg):
+        current = all(k in saved for k in CHECKPOINT_KEYS)  # an older layout trains again
+        if current and saved.get("config_hash") == _config_hash(cfg):
             return None
     return train(model)
 
@@ -69,7 +73,7 @@ def load_trained(model: str):
     ck = checkpoint_path(model)
     if not ck.is_file():
         raise CodesignError(f"no checkpoint for '{model}' at {ck} (run `codesign train {model}`)")
-    saved = checkpoint.load(ck, ("config", "quant", "float"))
+    saved = checkpoint.load(ck, CHECKPOINT_KEYS)
     cfg = mod.config(saved["config"])  # a checkpoint's settings are checked like --set
     qm = mod.build(cfg)
     checkpoint.load_state(qm, saved["quant"], ck, "quant")
