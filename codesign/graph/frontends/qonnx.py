@@ -109,6 +109,19 @@ def _first_line(e: BaseException) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
+def _require_text(proto: onnx.ModelProto, where: str) -> None:
+    """Every name, op type and domain is text: protobuf hands a damaged one over as bytes."""
+    g = proto.graph
+    names = [o.domain for o in proto.opset_import]
+    names += [v.name for v in (*g.input, *g.output, *g.value_info, *g.initializer)]
+    for n in g.node:
+        names += [n.name, n.op_type, n.domain, *n.input, *n.output]
+        names += [a.name for a in n.attribute]
+    bad = next((v for v in names if not isinstance(v, str)), None)
+    if bad is not None:
+        raise CodesignError(f"malformed ONNX {where}: a name that is not text ({bad[:20]!r})")
+
+
 def normalise(proto: onnx.ModelProto, where: str = "model"):
     """qonnx ModelWrapper of a cleaned copy: custom-domain opsets added, shapes inferred."""
     from qonnx.core.modelwrapper import ModelWrapper
@@ -116,6 +129,7 @@ def normalise(proto: onnx.ModelProto, where: str = "model"):
     from codesign.ir import custom_ops  # the `codesign` domain (LutQuant, AsqQuant, LogQuant)
 
     proto = onnx.ModelProto.FromString(proto.SerializeToString())
+    _require_text(proto, where)
     for n in proto.graph.node:
         if n.op_type in ("Quant", "BipolarQuant", "Trunc") and n.domain in QUANT_DOMAINS:
             n.domain = "qonnx.custom_op.general"
@@ -315,8 +329,16 @@ class _Walk:
                 )
             try:
                 handler(node)
-            except (ValueError, TypeError, IndexError, KeyError, OverflowError) as e:
-                # a malformed node (missing input, a list where a number belongs, ...)
+            except (
+                ValueError,
+                TypeError,
+                IndexError,
+                KeyError,
+                OverflowError,
+                AttributeError,
+            ) as e:
+                # a malformed node (missing input, a list where a number belongs, a constant
+                # where a tensor belongs, ...)
                 why = f"{type(e).__name__}: {e}" if not isinstance(e, ValueError) else str(e)
                 raise CodesignError(f"node '{node.name}' ({node.op_type}): {why}") from None
         for out in self.g.output:
@@ -365,6 +387,11 @@ class _Walk:
         zpf = np.asarray(zp, dtype=np.float64)
         if not np.isfinite(zpf).all() or np.any(zpf != np.round(zpf)):
             raise CodesignError(f"node '{node.name}' (Quant): zero point must be integers")
+        if np.abs(zpf).max(initial=0) >= 2.0**b:  # levels q - zp must stay in reach
+            raise CodesignError(
+                f"node '{node.name}' (Quant): zero point {zpf.reshape(-1)[:4].tolist()} is "
+                f"beyond what {b} bits reach"
+            )
         if b == 1 and signed:
             qmin, qmax = -1, 1
         else:
@@ -1053,6 +1080,10 @@ class _Walk:
         if isinstance(x, FloatIn):
             self.vals[node.output[0]] = FloatIn(x.tensor, x.mul, x.add, True, x.shape)
             return
+        if not isinstance(x, Sym):
+            raise CodesignError(
+                f"node '{node.name}' (Relu): input '{node.input[0]}' is not a tensor"
+            )
         self.vals[node.output[0]] = x.clamp(Fraction(0), None)
 
     def op_Clip(self, node):
@@ -1533,7 +1564,12 @@ def import_model(
     proto: onnx.ModelProto, name: str, input_quant: InputQuant | None = None
 ) -> Imported:
     """A QONNX model as one integer Graph, plus where to compare it with qonnx's executor."""
-    model = normalise(proto, f"model '{name}'")
-    walk = _Walk(model, name, input_quant)
-    graph = walk.run()
+    try:
+        model = normalise(proto, f"model '{name}'")
+        walk = _Walk(model, name, input_quant)
+        graph = walk.run()
+    except UnicodeError as e:  # protobuf keeps a damaged name's bytes until someone reads it
+        raise CodesignError(
+            f"malformed ONNX model '{name}': a name that is not text ({e.reason})"
+        ) from None
     return Imported(graph, walk.taps, model.model, walk.notes)
