@@ -127,7 +127,7 @@ class Netlist:
             for key in AMOUNTS:
                 v = c.params.get(key)
                 ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-                if v is not None and not (ok and v >= 0):
+                if key in c.params and not (ok and v >= 0):
                     raise CodesignError(
                         f"cell '{c.name}' ({c.type}): {key} {v!r} is not a number >= 0"
                     )
@@ -199,8 +199,16 @@ def from_dict(d: dict, where: str = "netlist") -> Netlist:
             for c in d["cells"]
         ]
         nl = Netlist(str(d.get("name", "netlist")), list(d["inputs"]), list(d["outputs"]), cells)
-    except (KeyError, TypeError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise CodesignError(f"{where}: malformed netlist, missing field {e}") from None
+    wires = [*nl.inputs, *nl.outputs]
+    for c in nl.cells:
+        wires += [*c.inputs.values(), *c.outputs.values(), *c.inputs, *c.outputs, c.name, c.type]
+        if not all(isinstance(k, str) for k in c.params):
+            raise CodesignError(f"{where}: cell '{c.name}' has a parameter name that is not text")
+    bad = next((w for w in wires if not isinstance(w, str)), None)
+    if bad is not None:
+        raise CodesignError(f"{where}: a wire, port, cell name or type is not text: {bad!r}")
     nl.validate()
     return nl
 
