@@ -40,17 +40,23 @@ def _quant(x: str, scale: str, y: str, bits: str = "b4", signed: int = 1):
     )
 
 
+# quantizer constants both seeds use: scales, zero point, bit widths
+SCALES = {
+    "s_in": np.float32(0.1),
+    "z": np.float32(0.0),
+    "b4": np.float32(4.0),
+    "b8": np.float32(8.0),
+    "s_w": np.float32(0.25),
+    "s_h": np.float32(0.37),
+    "s_o": np.float32(0.5),
+}
+
+
 def _seed_model() -> onnx.ModelProto:
     """x (1, 8) -> Quant -> MatMul(Quant W) + Add(bias) -> Relu -> Quant -> Reshape -> Quant."""
     rng = np.random.default_rng(0)
     consts = {
-        "s_in": np.float32(0.1),
-        "z": np.float32(0.0),
-        "b4": np.float32(4.0),
-        "b8": np.float32(8.0),
-        "s_w": np.float32(0.25),
-        "s_h": np.float32(0.37),
-        "s_o": np.float32(0.5),
+        **SCALES,
         "W": rng.normal(size=(8, 6)).astype(np.float32),
         "bias": rng.normal(size=(6,)).astype(np.float32),
         "shape": np.array([1, 2, 3], dtype=np.int64),
@@ -82,13 +88,7 @@ def _conv_seed() -> onnx.ModelProto:
     -> MatMul(Quant W2) -> Quant."""
     rng = np.random.default_rng(1)
     consts = {
-        "s_in": np.float32(0.1),
-        "z": np.float32(0.0),
-        "b4": np.float32(4.0),
-        "b8": np.float32(8.0),
-        "s_w": np.float32(0.25),
-        "s_h": np.float32(0.37),
-        "s_o": np.float32(0.5),
+        **SCALES,
         "W": rng.normal(size=(3, 2, 3, 3)).astype(np.float32),
         "W2": rng.normal(size=(27, 4)).astype(np.float32),
     }
