@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from codesign.errors import CodesignError
+from codesign.errors import CodesignError, first_line
 
 
 def load(path: str | Path, keys: tuple[str, ...] = ()) -> dict:
@@ -23,8 +23,7 @@ def load(path: str | Path, keys: tuple[str, ...] = ()) -> dict:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # unpickling and zip errors come in many types
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        raise CodesignError(f"{path}: not a readable checkpoint ({first})") from None
+        raise CodesignError(f"{path}: not a readable checkpoint ({first_line(e)[:200]})") from None
     if not isinstance(obj, dict):
         raise CodesignError(f"{path}: not a codesign checkpoint (holds {type(obj).__name__})")
     missing = [k for k in keys if k not in obj]
@@ -43,5 +42,6 @@ def load_state(module: torch.nn.Module, state: object, path: str | Path, key: st
     try:
         module.load_state_dict(state)
     except (RuntimeError, KeyError, TypeError) as e:
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        raise CodesignError(f"{path}: {key!r} does not fit this model ({first})") from None
+        raise CodesignError(
+            f"{path}: {key!r} does not fit this model ({first_line(e)[:200]})"
+        ) from None

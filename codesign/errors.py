@@ -14,6 +14,13 @@ def fail(e: BaseException) -> int:
     return 2
 
 
+def first_line(e: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none): libraries
+    raise multi-line dumps, and our errors are one line."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
 def os_error_text(e: OSError) -> str:
     """One line for an operating-system error: what failed, on which file."""
     what = e.strerror or type(e).__name__

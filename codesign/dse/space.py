@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from codesign.errors import CodesignError
+from codesign.errors import CodesignError, first_line
 from codesign.quant.act_stages import ACT_QUANTS
 from codesign.quant.variants import VARIANTS
 
@@ -345,7 +345,7 @@ def load_space(path: str | Path, model: str | None = None) -> Space:
     try:
         doc = yaml.safe_load(p.read_text())
     except yaml.YAMLError as e:
-        raise CodesignError(f"malformed YAML {p}: {str(e).splitlines()[0]}") from None
+        raise CodesignError(f"malformed YAML {p}: {first_line(e)}") from None
     if isinstance(doc, dict) and "name" not in doc:
         doc = {**doc, "name": p.name.removesuffix(".yaml").removesuffix(".yml")}
     return parse_space(doc, str(p), model)

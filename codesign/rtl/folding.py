@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from codesign.errors import CodesignError
+from codesign.errors import CodesignError, first_line
 from codesign.ir.graph import DenseLayer, IntGraph
 
 # Default for a layer the YAML does not mention: the largest divisors not above these caps
@@ -60,7 +60,7 @@ def load_folding(yaml_path: str | Path | None, graph: IntGraph) -> dict[str, tup
         try:
             doc = yaml.safe_load(Path(yaml_path).read_text()) or {}
         except yaml.YAMLError as e:
-            raise CodesignError(f"malformed YAML {yaml_path}: {str(e).splitlines()[0]}") from None
+            raise CodesignError(f"malformed YAML {yaml_path}: {first_line(e)}") from None
         spec = ((doc.get("rtl") or {}).get("folding")) or {}
         if not isinstance(spec, dict):
             raise CodesignError(f"{yaml_path}: rtl.folding must be a mapping layer -> {{pe, simd}}")

@@ -26,7 +26,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from codesign.errors import CodesignError
+from codesign.errors import CodesignError, first_line
 from codesign.graph.build import emit
 from codesign.graph.core import Graph, Real, Tensor
 from codesign.graph.frontends.symbolic import (
@@ -98,15 +98,10 @@ def load(path: str | Path) -> onnx.ModelProto:
     try:
         proto = onnx.load(str(path))
     except Exception as e:  # protobuf raises several unrelated types for a bad file
-        raise CodesignError(f"malformed ONNX file {path}: {_first_line(e)}") from None
+        raise CodesignError(f"malformed ONNX file {path}: {first_line(e)}") from None
     if not proto.graph.node:
         raise CodesignError(f"malformed ONNX file {path}: the graph has no nodes")
     return proto
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
 
 
 def _require_text(proto: onnx.ModelProto, where: str) -> None:
@@ -142,7 +137,7 @@ def normalise(proto: onnx.ModelProto, where: str = "model"):
     try:
         onnx.checker.check_model(proto)
     except Exception as e:
-        raise CodesignError(f"malformed ONNX {where}: {_first_line(e)}") from None
+        raise CodesignError(f"malformed ONNX {where}: {first_line(e)}") from None
     if any(n.domain == custom_ops.DOMAIN for n in proto.graph.node):
         for n in proto.graph.node:
             if n.domain == custom_ops.DOMAIN and custom_ops.load_op(n.op_type) is None:
@@ -152,7 +147,7 @@ def normalise(proto: onnx.ModelProto, where: str = "model"):
     try:
         model = clean(ModelWrapper(proto))
     except Exception as e:  # qonnx's passes fail with assorted errors on inconsistent graphs
-        raise CodesignError(f"cannot normalise {where} with qonnx: {_first_line(e)}") from None
+        raise CodesignError(f"cannot normalise {where} with qonnx: {first_line(e)}") from None
     return model
 
 
