@@ -75,9 +75,9 @@ def compare(
             bad = np.argwhere(np.rint(rec) != g)
         if tap.kind == "acc":  # a sum off by half a step or more: is it this layer's doing?
             if row["max_float_deviation"] >= 0.5:
-                local = _local(imp, tap, taps, ref, len(g))
+                local = _producer_on_qonnx(imp, tap.tensor, taps, ref, len(g))
                 row["local_max_float_deviation"] = (
-                    None if local is None else float(np.abs(rec - local).max(initial=0.0))
+                    None if local is None else float(np.abs(rec - local[1]).max(initial=0.0))
                 )
         else:
             row["mismatches"] = int(len(bad))
@@ -92,15 +92,15 @@ def compare(
                 node = imp.graph.producer(tap.tensor)
                 x = None if node is None else golden[node.inputs[0]]
                 row["tie_distance"] = _tie_distance(node, x, bad)
-                local = _local(imp, tap, taps, ref, len(g))
+                local = _producer_on_qonnx(imp, tap.tensor, taps, ref, len(g))
                 if local is None:
                     row["local_mismatches"] = None
                 else:
-                    lbad = np.argwhere(np.rint(rec) != local)
+                    xs, out = local
+                    lbad = np.argwhere(np.rint(rec) != out)
                     row["local_mismatches"] = int(len(lbad))
                     if len(lbad):
-                        x = _inputs_from(imp, node, taps, ref, len(g))[0]
-                        row["local_tie_distance"] = _tie_distance(node, x, lbad)
+                        row["local_tie_distance"] = _tie_distance(node, xs[0], lbad)
         rows.append(row)
     return _totals(rows)
 
@@ -111,40 +111,35 @@ def _integers(tap, ref: dict[str, np.ndarray], shape) -> np.ndarray:
     return (y - tap.offset) / tap.scale
 
 
-def _inputs_from(imp: Imported, node, taps: dict, ref: dict, n: int) -> list[np.ndarray] | None:
-    """qonnx's own values of a node's inputs, rounded to our grid; None when an input is neither
-    a tap nor data movement of taps (nothing of qonnx's to feed it)."""
-    if node is None:
-        return None
-    xs = [_qonnx_value(imp, i, taps, ref, n) for i in node.inputs]
-    return None if any(x is None for x in xs) else xs
-
-
-def _qonnx_value(imp: Imported, name: str, taps: dict, ref: dict, n: int) -> np.ndarray | None:
+def _producer_on_qonnx(
+    imp: Imported, name: str, taps: dict, ref: dict, n: int
+) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """The producer of `name` run on qonnx's own values of its inputs (rounded to our grid):
+    (those inputs, its output), or None when an input is neither a tap nor data movement of
+    taps (nothing of qonnx's to feed it)."""
     from codesign.graph.execute import run_op
 
-    if name in taps:
-        return np.rint(_integers(taps[name], ref, (n, *imp.graph.tensors[name].shape))).astype(
-            np.int64
-        )
-    node = imp.graph.producer(name)  # a reshape or a pixel shuffle of a tap moves its values
-    if node is None or node.op not in MOVES:
+    node = imp.graph.producer(name)
+    if node is None:
         return None
     xs = [_qonnx_value(imp, i, taps, ref, n) for i in node.inputs]
     if any(x is None for x in xs):
         return None
-    return run_op(node.op, xs, node.attrs, node.params)[node.outputs.index(name)]
+    return xs, run_op(node.op, xs, node.attrs, node.params)[node.outputs.index(name)]
 
 
-def _local(imp: Imported, tap, taps: dict, ref: dict, n: int) -> np.ndarray | None:
-    """The tap's producer run on qonnx's own values of its inputs (see _inputs_from)."""
-    from codesign.graph.execute import run_op
-
-    node = imp.graph.producer(tap.tensor)
-    xs = _inputs_from(imp, node, taps, ref, n)
-    if xs is None:
+def _qonnx_value(imp: Imported, name: str, taps: dict, ref: dict, n: int) -> np.ndarray | None:
+    """qonnx's value of a tensor on our grid: a tap's own, or a reshape or pixel shuffle of
+    taps (data movement moves qonnx's values as they are)."""
+    if name in taps:
+        return np.rint(_integers(taps[name], ref, (n, *imp.graph.tensors[name].shape))).astype(
+            np.int64
+        )
+    node = imp.graph.producer(name)
+    if node is None or node.op not in MOVES:
         return None
-    return run_op(node.op, xs, node.attrs, node.params)[node.outputs.index(tap.tensor)]
+    moved = _producer_on_qonnx(imp, name, taps, ref, n)
+    return None if moved is None else moved[1]
 
 
 def _totals(rows: list[dict]) -> dict:
