@@ -83,10 +83,17 @@ def _check(name: str, v: Any, default: Any, where: str) -> Any:
 
     if default is None:
         return v
-    if isinstance(default, bool):
-        if not isinstance(v, bool):
-            raise bad("true or false")
-        return v
+    # kinds taken as they are (bool before int: a bool is an int to isinstance)
+    for typ, what in (
+        (bool, "true or false"),
+        (str, "a string"),
+        (dict, "a mapping"),
+        (list, "a list"),
+    ):
+        if isinstance(default, typ):
+            if not isinstance(v, typ):
+                raise bad(what)
+            return v
     if isinstance(default, int):
         if isinstance(v, bool) or not isinstance(v, int):
             raise bad("an integer")
@@ -94,18 +101,6 @@ def _check(name: str, v: Any, default: Any, where: str) -> Any:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise bad("a finite number")
         v = float(v)
-    elif isinstance(default, str):
-        if not isinstance(v, str):
-            raise bad("a string")
-        return v
-    elif isinstance(default, dict):
-        if not isinstance(v, dict):
-            raise bad("a mapping")
-        return v
-    elif isinstance(default, list):
-        if not isinstance(v, list):
-            raise bad("a list")
-        return v
     leaf = name.rsplit(".", 1)[-1]
     for pattern, lo, hi in BOUNDS:
         if re.fullmatch(pattern, leaf):
