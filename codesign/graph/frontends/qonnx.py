@@ -1187,7 +1187,8 @@ class _Walk:
         ax = axis + rank if axis < 0 else axis
         if not 1 <= ax < rank:
             raise CodesignError(
-                f"node '{node.name}' ({node.op_type}): axis {axis} is not a data axis"
+                f"node '{node.name}' ({node.op_type}): axis {axis} is not a data axis (not along "
+                "the batch axis, nor beyond the last)"
             )
         return ax - 1
 
@@ -1240,7 +1241,7 @@ class _Walk:
         for axis, a, b, c in zip(axes, starts, ends, steps, strict=True):
             if c < 1:
                 raise CodesignError(f"node '{node.name}' (Slice): only positive steps, got {steps}")
-            if (axis + rank if axis < 0 else axis) == 0:  # the batch axis: only all of it
+            if axis in (0, -rank):  # the batch axis: only all of it
                 if a == 0 and c == 1 and b >= 2**31 - 1:
                     continue
                 raise CodesignError(f"node '{node.name}' (Slice): cuts the batch axis ({a}:{b})")
@@ -1307,12 +1308,9 @@ class _Walk:
         self.vals[node.output[0]] = Sym(t.name, x.scale, x.offset)
 
     def op_Concat(self, node):
-        axis = int(_attrs(node)["axis"])
-        if axis == 0:
-            raise CodesignError(f"node '{node.name}' (Concat): not along the batch axis")
+        ax = self._axis(node, int(_attrs(node)["axis"]))
         xs = [self.input_sym(i, node) for i in node.input]
         shapes = [self.graph.tensors[x.tensor].shape for x in xs]
-        ax = axis - 1 if axis > 0 else len(shapes[0]) + axis
         t = emit(self.graph, "Concat", node.name, [x.tensor for x in xs], attrs={"axis": ax})
         parts_s = [np.broadcast_to(obj(x.scale), s) for x, s in zip(xs, shapes, strict=True)]
         parts_o = [np.broadcast_to(obj(x.offset), s) for x, s in zip(xs, shapes, strict=True)]
