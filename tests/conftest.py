@@ -30,3 +30,15 @@ def trained_digits(build_root):
     flow.export("digits_mlp")
     flow.golden("digits_mlp")
     return build_root / "digits_mlp"
+
+
+@pytest.fixture
+def error_line(capsys):
+    """Reads the one `codesign: error: ...` line a call printed to stderr (asserting it is one)."""
+
+    def read() -> str:
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("codesign: error: "), err
+        return err[0]
+
+    return read

@@ -34,13 +34,7 @@ def _plant(tmp_path, name: str, obj=None, raw: bytes | None = None):
     return folder
 
 
-def _one_error_line(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("codesign: error: "), err
-    return err[0]
-
-
-def test_a_crafted_checkpoint_runs_no_code(tmp_path, monkeypatch, capsys):
+def test_a_crafted_checkpoint_runs_no_code(tmp_path, monkeypatch, error_line):
     monkeypatch.setenv("CODESIGN_BUILD_DIR", str(tmp_path))
     target = tmp_path / PAYLOAD_FILE
     _plant(tmp_path, "x", {"config": {}, "quant": _Payload(str(target))})
@@ -48,7 +42,7 @@ def test_a_crafted_checkpoint_runs_no_code(tmp_path, monkeypatch, capsys):
     assert target.exists()  # unpickled the unsafe way, the payload does run
     target.unlink()
     assert cli.main(["export", "digits_mlp"]) == 2
-    assert "checkpoint.pt: not a readable checkpoint" in _one_error_line(capsys)
+    assert "checkpoint.pt: not a readable checkpoint" in error_line()
     assert not target.exists()
 
 
@@ -80,9 +74,9 @@ def _torn() -> bytes:
         ),
     ],
 )
-def test_broken_checkpoints_are_one_line(tmp_path, monkeypatch, capsys, obj, raw, named):
+def test_broken_checkpoints_are_one_line(tmp_path, monkeypatch, error_line, obj, raw, named):
     monkeypatch.setenv("CODESIGN_BUILD_DIR", str(tmp_path))
     _plant(tmp_path, "x", obj, raw)
     assert cli.main(["export", "digits_mlp"]) == 2
-    line = _one_error_line(capsys)
+    line = error_line()
     assert named in line and "digits_mlp" in line

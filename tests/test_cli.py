@@ -25,13 +25,7 @@ def test_make_help_lists_targets():
         assert f"make {target}" in out.stdout
 
 
-def _one_error_line(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("codesign: error: "), err
-    return err[0]
-
-
-def test_every_verb_fails_through_the_one_error_path(tmp_path, monkeypatch, capsys):
+def test_every_verb_fails_through_the_one_error_path(tmp_path, monkeypatch, error_line):
     from codesign import cli
 
     monkeypatch.setenv("CODESIGN_BUILD_DIR", str(tmp_path))
@@ -43,7 +37,7 @@ def test_every_verb_fails_through_the_one_error_path(tmp_path, monkeypatch, caps
         ["sfq", "no_such_model", "--build", str(tmp_path)],
     ):
         assert cli.main(argv) == 2, argv
-        assert "no_such_model" in _one_error_line(capsys), argv
+        assert "no_such_model" in error_line(), argv
 
 
 @pytest.mark.parametrize(
@@ -56,16 +50,16 @@ def test_every_verb_fails_through_the_one_error_path(tmp_path, monkeypatch, caps
         (["nosuchverb"], "invalid choice: 'nosuchverb'"),
     ],
 )
-def test_usage_errors_are_one_line(argv, named, capsys):
+def test_usage_errors_are_one_line(argv, named, error_line):
     from codesign import cli
 
     with pytest.raises(SystemExit) as e:
         cli.main(argv)
     assert e.value.code == 2
-    assert named in _one_error_line(capsys)
+    assert named in error_line()
 
 
-def test_a_model_flow_gets_its_options_or_refuses_them(monkeypatch, capsys):
+def test_a_model_flow_gets_its_options_or_refuses_them(monkeypatch, capsys, error_line):
     """`codesign sim <snn> --samples 0` reached the simulator as no option at all."""
     from codesign import cli
 
@@ -85,14 +79,14 @@ def test_a_model_flow_gets_its_options_or_refuses_them(monkeypatch, capsys):
     assert cli.main(["sim", "snn_x", "--samples=7"]) == 0 and seen["samples"] == 7
     capsys.readouterr()
     assert cli.main(["sim", "snn_x", "--sample", "3"]) == 2
-    assert "takes [--samples SAMPLES]; got '--sample'" in _one_error_line(capsys)
+    assert "takes [--samples SAMPLES]; got '--sample'" in error_line()
     assert cli.main(["sim", "snn_x", "--samples", "many"]) == 2
-    assert "'many'" in _one_error_line(capsys)
+    assert "'many'" in error_line()
     assert cli.main(["synth", "snn_x", "--samples", "3"]) == 2
-    assert "takes no options; got '--samples'" in _one_error_line(capsys)
+    assert "takes no options; got '--samples'" in error_line()
 
 
-def test_an_os_error_is_one_line_naming_the_file(tmp_path, monkeypatch, capsys):
+def test_an_os_error_is_one_line_naming_the_file(tmp_path, monkeypatch, error_line):
     """A build folder that cannot be written (here: a file where the folder should be) is the
     one error path, not a traceback."""
     import numpy as np
@@ -132,6 +126,6 @@ def test_an_os_error_is_one_line_naming_the_file(tmp_path, monkeypatch, capsys):
     blocked.write_text("a file where the build folder should be")
     monkeypatch.setenv("CODESIGN_BUILD_DIR", str(blocked))
     assert cli.main(["import", str(model), "--name", "q4", "--samples", "3"]) == 2
-    line = _one_error_line(capsys)
+    line = error_line()
     assert line.endswith(str(blocked)) and "File exists" in line
     assert blocked.read_text().startswith("a file")

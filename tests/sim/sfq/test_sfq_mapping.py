@@ -141,9 +141,8 @@ def test_cli_xor_margins(tmp_path):
         (["--samples", "-1"], "--samples must be >= 0"),
     ],
 )
-def test_cli_refuses_bad_numbers(tmp_path, capsys, opts, needle):
+def test_cli_refuses_bad_numbers(tmp_path, error_line, opts, needle):
     from codesign.sim.sfq.cli import main
 
     assert main(["xor", "--build", str(tmp_path), *opts]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and needle in err[0], err
+    assert needle in error_line()
