@@ -19,15 +19,15 @@ def main() -> None:
     ap.add_argument("--model", default="delay_snn")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
-    from codesign.snn import flow, golden, onnx_io
+    from codesign.snn import flow, golden
     from codesign.snn.report import statistics
 
     mod, cfg, net, _ = flow.load_trained(args.model)
-    graph = onnx_io.load(paths.onnx_path(args.model))
+    graph = flow.load_graph(args.model)
     _, _, x, _ = mod.data(cfg)
     best = {}
     for name, fn in (
-        ("golden (numpy rings)", lambda: golden.run(graph, x)),
+        ("golden (one graph)", lambda: golden.run(graph, x)),
         ("pytorch integer mode", lambda: net.integer_forward(x, graph)),
     ):
         times = []

@@ -117,9 +117,9 @@ def _model_graph(model: str, kind: str):
     if not p.is_file():
         return None
     if kind == "snn":
-        from codesign.snn import onnx_io
+        from codesign.graph import onnx_file
 
-        return onnx_io.load(p)
+        return onnx_file.load(p)[0]
     from codesign.codenet.export import load_graph
 
     return load_graph(p, model)

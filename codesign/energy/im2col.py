@@ -59,16 +59,16 @@ def _keep_rows(w: np.ndarray) -> np.ndarray:
 
 
 def snn_layer(lay, spikes_in: np.ndarray) -> MvmLayer:
-    """An SnnLayer (codesign/snn/graph.py) and its input spikes (N, T, *in_shape)."""
+    """A SpikingLayer (codesign/snn/graph.py) and its input spikes (N, T, *in_shape)."""
     s = np.asarray(spikes_in)
     n, steps = s.shape[:2]
-    if lay.kind == "dense":
-        o_idx, i_idx = np.nonzero(lay.weight)
-        pairs = sorted({(int(i), int(lay.delay[o, i])) for o, i in zip(o_idx, i_idx, strict=True)})
-        w = np.zeros((len(pairs), lay.out_channels), dtype=np.int64)
-        for r, (i, d) in enumerate(pairs):
-            sel = (lay.delay[:, i] == d) & (lay.weight[:, i] != 0)
-            w[r, sel] = lay.weight[sel, i]
+    if lay.kind == "dense":  # a crossbar row per (input, delay) that some synapse uses
+        pairs = [(int(i), int(d)) for i, d in zip(*np.nonzero(lay.weight.any(axis=0)), strict=True)]
+        w = (
+            np.stack([lay.weight[:, i, d] for i, d in pairs])
+            if pairs
+            else np.zeros((0, lay.out_channels), np.int64)
+        )
         src = np.array([i for i, _ in pairs], dtype=np.int64)
         dly = np.array([d for _, d in pairs], dtype=np.int64)
         if s.shape[2:] != (lay.in_channels,):
@@ -107,10 +107,12 @@ def snn_layer(lay, spikes_in: np.ndarray) -> MvmLayer:
 
 
 def snn_layers(graph, tensors: dict[str, np.ndarray]) -> list[MvmLayer]:
-    """Every layer of an SnnGraph with its golden input spikes."""
+    """Every layer of a spiking graph (codesign/snn/graph.py) with its golden input spikes."""
+    from codesign.snn.graph import spiking_net
+
     src = "input"
     out = []
-    for lay in graph.layers:
+    for lay in spiking_net(graph).layers:
         if src not in tensors:
             raise CodesignError(f"golden tensors: '{src}' missing (run `codesign golden`)")
         out.append(snn_layer(lay, tensors[src]))

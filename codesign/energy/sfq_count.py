@@ -66,11 +66,8 @@ def _depth(k: int) -> int:
 def snn_taps(lay, in_shape: tuple[int, ...]) -> np.ndarray:
     """Synapses per (input neuron, delay): (n_pre, D) integers, the synapse list of the RTL
     (dense: w != 0; hdconv: expanded over pixels, targets inside the frame)."""
-    if lay.kind == "dense":
-        taps = np.zeros((lay.in_channels, lay.max_delay + 1), dtype=np.int64)
-        o, i = np.nonzero(lay.weight)
-        np.add.at(taps, (i, lay.delay[o, i]), 1)
-        return taps
+    if lay.kind == "dense":  # weight (out, in, delays)
+        return np.count_nonzero(lay.weight, axis=0).astype(np.int64)
     o_ch, c_ch, depth, kh, kw = lay.weight.shape
     _, h, w = in_shape
     taps = np.zeros((c_ch, h, w, depth), dtype=np.int64)
@@ -149,10 +146,13 @@ def snn_layer_counts(lay, spikes_in: np.ndarray, spikes_out: np.ndarray | None) 
 
 
 def snn_counts(graph, tensors: dict[str, np.ndarray]) -> dict:
-    """Every layer of an SnnGraph; step period and latency from the cell delays."""
+    """Every layer of a spiking graph; step period and latency from the cell delays."""
+    from codesign.snn.graph import spiking_net
+
+    net = spiking_net(graph)
     src = "input"
     layers = []
-    for lay in graph.layers:
+    for lay in net.layers:
         if src not in tensors:
             raise CodesignError(f"golden tensors: '{src}' missing (run `codesign golden`)")
         out = tensors[lay.name] if lay.spiking and lay.name in tensors else None
@@ -162,7 +162,7 @@ def snn_counts(graph, tensors: dict[str, np.ndarray]) -> dict:
     return {
         "layers": layers,
         "step_period_ps": period,
-        "latency_ps": period * graph.steps,
+        "latency_ps": period * net.steps,
         "design": "spiking: SYN per synapse, IFN per neuron, DRO delay lines clocked per step, "
         "splitter trees (codesign/energy/sfq_count.py)",
     }

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from codesign.graph.core import Graph
 from codesign.layers.delay import DelayLinear
 from codesign.layers.lif import LIF, lif_integer
 
@@ -23,7 +24,8 @@ from codesign.snn.flow import rtl as flow_rtl  # noqa: F401
 from codesign.snn.flow import sim as flow_sim  # noqa: F401
 from codesign.snn.flow import synth as flow_synth  # noqa: F401
 from codesign.snn.flow import train as flow_train  # noqa: F401
-from codesign.snn.graph import SnnGraph, SnnLayer
+from codesign.snn.graph import build as build_graph
+from codesign.snn.graph import spiking_net
 from codesign.snn.quantize import init_quant, make_quant, thresholds
 
 NAME = "delay_snn"
@@ -112,40 +114,40 @@ class DelaySNN(nn.Module):
             x = lif(cur, scale)
         return x.mean(dim=1)
 
-    def to_graph(self, steps: int, name: str = NAME) -> SnnGraph:
-        """The integer graph (integer weights, delays, thresholds)."""
+    def to_graph(self, steps: int, name: str = NAME) -> Graph:
+        """The integer graph (integer weights, delays, thresholds) on the one graph."""
         layers = []
         for lname, fc, lif in zip(self.layer_names(), self.fcs, self.lifs, strict=True):
             wi, scale = fc.integer_weights()
             layers.append(
-                SnnLayer(
-                    name=lname,
-                    kind="dense",
-                    weight=wi.numpy(),
-                    delay=fc.delays().numpy() * (wi.numpy() != 0),  # absent synapse: no delay
-                    threshold=thresholds(scale.numpy()) * int(lif.spiking),
-                    leak_shift=lif.leak_shift,
-                    spiking=lif.spiking,
-                    scale=scale.numpy(),
-                    weight_bits=fc.weight_quant.index_bits,
-                    quantizer=fc.weight_quant.kind,
-                    bias=fc.integer_bias().numpy(),
-                )
+                {
+                    "name": lname,
+                    "weight": wi.numpy(),
+                    "delay": fc.delays().numpy(),
+                    "threshold": thresholds(scale.numpy()) * int(lif.spiking),
+                    "leak_shift": lif.leak_shift,
+                    "spiking": lif.spiking,
+                    "scale": scale.numpy(),
+                    "weight_bits": fc.weight_quant.index_bits,
+                    "quantizer": fc.weight_quant.kind,
+                    "bias": fc.integer_bias().numpy(),
+                }
             )
-        return SnnGraph(name, steps, (self.fcs[0].in_features,), layers, "membrane_sum")
+        return build_graph(name, steps, (self.fcs[0].in_features,), layers, "membrane_sum")
 
     @torch.no_grad()
-    def integer_forward(self, x: np.ndarray, graph: SnnGraph) -> dict[str, np.ndarray]:
+    def integer_forward(self, x: np.ndarray, graph: Graph) -> dict[str, np.ndarray]:
         """PyTorch integer mode: conv-based integer currents + torch integer LIF."""
+        net = spiking_net(graph)
         s = torch.as_tensor(np.asarray(x, dtype=np.int64))
         out = {"input": s.numpy()}
-        for lay, fc in zip(graph.layers, self.fcs, strict=True):
+        for lay, fc in zip(net.layers, self.fcs, strict=True):
             cur = fc.integer_current(s)
             th = torch.as_tensor(np.array(lay.threshold))
-            s, v = lif_integer(cur, th, lay.leak_shift, graph.v_bits, lay.spiking)
+            s, v = lif_integer(cur, th, lay.leak_shift, net.v_bits, lay.spiking)
             out[lay.name] = s.numpy()
             out[f"{lay.name}.v"] = v.numpy()
-        out["scores"] = out[f"{graph.layers[-1].name}.v"].sum(axis=1)
+        out["scores"] = out[f"{net.layers[-1].name}.v"].sum(axis=1)
         return out
 
 

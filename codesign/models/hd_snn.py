@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from codesign.graph.core import Graph
 from codesign.layers.hdconv import HDConv3d
 from codesign.layers.lif import LIF, lif_integer
 
@@ -20,7 +21,8 @@ from codesign.snn.flow import rtl as flow_rtl  # noqa: F401
 from codesign.snn.flow import sim as flow_sim  # noqa: F401
 from codesign.snn.flow import synth as flow_synth  # noqa: F401
 from codesign.snn.flow import train as flow_train  # noqa: F401
-from codesign.snn.graph import SnnGraph, SnnLayer
+from codesign.snn.graph import build as build_graph
+from codesign.snn.graph import spiking_net
 from codesign.snn.quantize import init_quant, make_quant, thresholds
 
 NAME = "hd_snn"
@@ -97,30 +99,30 @@ class HDSNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.spikes(x).sum(dim=(1, 3, 4)) * COUNT_GAIN
 
-    def to_graph(self, steps: int, name: str = NAME) -> SnnGraph:
+    def to_graph(self, steps: int, name: str = NAME) -> Graph:
+        """The integer graph: one Delay (weights indexed by delay tap) -> LIF layer."""
         wi, scale = self.conv.integer_weights()
-        lay = SnnLayer(
-            name="hd0",
-            kind="hdconv",
-            weight=wi.numpy(),
-            delay=None,
-            threshold=thresholds(scale.numpy()),
-            leak_shift=self.lif.leak_shift,
-            spiking=True,
-            scale=scale.numpy(),
-            weight_bits=self.conv.weight_quant.index_bits,
-            quantizer=self.conv.weight_quant.kind,
-            bias=self.conv.integer_bias().numpy(),
-        )
-        return SnnGraph(name, steps, self.input_shape, [lay], "spike_count")
+        lay = {
+            "name": "hd0",
+            "weight": wi.numpy(),
+            "threshold": thresholds(scale.numpy()),
+            "leak_shift": self.lif.leak_shift,
+            "spiking": True,
+            "scale": scale.numpy(),
+            "weight_bits": self.conv.weight_quant.index_bits,
+            "quantizer": self.conv.weight_quant.kind,
+            "bias": self.conv.integer_bias().numpy(),
+        }
+        return build_graph(name, steps, self.input_shape, [lay], "spike_count")
 
     @torch.no_grad()
-    def integer_forward(self, x: np.ndarray, graph: SnnGraph) -> dict[str, np.ndarray]:
+    def integer_forward(self, x: np.ndarray, graph: Graph) -> dict[str, np.ndarray]:
+        net = spiking_net(graph)
         s = torch.as_tensor(np.asarray(x, dtype=np.int64))
-        lay = graph.layers[0]
+        lay = net.layers[0]
         cur = self.conv.integer_current(s)
         th = torch.as_tensor(np.array(lay.threshold)).reshape(-1, 1, 1)
-        sp, v = lif_integer(cur, th, lay.leak_shift, graph.v_bits, True)
+        sp, v = lif_integer(cur, th, lay.leak_shift, net.v_bits, True)
         out = {"input": s.numpy(), lay.name: sp.numpy(), f"{lay.name}.v": v.numpy()}
         out["scores"] = out[lay.name].sum(axis=(1, 3, 4))
         return out

@@ -2,7 +2,8 @@
 
 Each step reads the previous step's artefacts under build/<model>/ and writes its own atomically:
   train  -> checkpoint.pt, reports/train.json, reports/snn.json (accuracies)
-  export -> onnx/model.onnx (codesign.Delay / codesign.LIF), nir/model.nir, reports/export.json
+  export -> onnx/model.onnx (the one graph's file: Delay / LIF nodes), nir/model.nir,
+            reports/export.json
   golden -> golden/layers.npz, reports/snn.json (+ SOP, spike rates, delay histogram, memory),
             reports/delays.png, reports/raster.png
   rtl    -> rtl/ (generated top + tables + manifest), reports/rtl.json
@@ -132,16 +133,19 @@ def load_trained(model: str):
 
 
 def export(model: str) -> dict:
-    """Integer graph -> ONNX (codesign.Delay / LIF) and NIR; both read back and compared."""
-    from codesign.snn import nir_io, onnx_io
+    """Integer graph -> the graph file and NIR; both read back and compared."""
+    from codesign.graph import onnx_file as graph_file
+    from codesign.snn import nir_io
+    from codesign.snn.graph import spiking_net
 
     mod, cfg, net, _ = load_trained(model)
     _, _, xte, _ = mod.data(cfg)
     graph = net.to_graph(int(xte.shape[1]), model)
-    onnx_file = onnx_io.save(graph, paths.onnx_path(model))
+    spec = spiking_net(graph)
+    onnx_file = graph_file.save(graph, paths.onnx_path(model), {"family": "snn"})
     nir_file = nir_io.save(graph, paths.model_dir(model) / "nir" / "model.nir")
-    onnx_diffs = nir_io.graphs_equal(graph, onnx_io.load(onnx_file))
-    nir_diffs = nir_io.graphs_equal(graph, nir_io.load(nir_file))
+    onnx_diffs = graph_file.differences(graph, graph_file.load(onnx_file)[0])
+    nir_diffs = graph_file.differences(graph, nir_io.load(nir_file))
     report = {
         "model": model,
         "onnx": str(onnx_file),
@@ -149,12 +153,13 @@ def export(model: str) -> dict:
         "onnx_roundtrip_equal": not onnx_diffs,
         "nir_roundtrip_equal": not nir_diffs,
         "differences": onnx_diffs + nir_diffs,
-        "v_bits": graph.v_bits,
+        "v_bits": spec.v_bits,
         "layers": [
             {
                 "name": lay.name,
                 "kind": lay.kind,
-                "shape": list(lay.weight.shape),
+                # synapse array: (out, in) dense, (out, in, delays, kh, kw) conv
+                "shape": list(lay.weight.shape[:2] if lay.kind == "dense" else lay.weight.shape),
                 "synapses": lay.synapse_count(),
                 "max_delay": lay.max_delay,
                 "leak_shift": lay.leak_shift,
@@ -162,7 +167,7 @@ def export(model: str) -> dict:
                 "weight_bits": lay.weight_bits,
                 "quantizer": lay.quantizer,
             }
-            for lay in graph.layers
+            for lay in spec.layers
         ],
     }
     write_json(paths.reports_dir(model) / "export.json", report)
@@ -172,30 +177,32 @@ def export(model: str) -> dict:
 
 
 def golden(model: str, onnx_samples: int = 4) -> dict:
-    """Golden model on the test split vs PyTorch integer mode (and qonnx on a few samples)."""
+    """Golden model on the test split vs PyTorch integer mode (and, on a few samples, the graph
+    file run by qonnx's executor: a check of the file's wiring, PyTorch is the oracle)."""
+    from codesign.graph.qonnx_ops import run_with_qonnx
     from codesign.ir.compare import compare_layers
     from codesign.snn import golden as gold
-    from codesign.snn import onnx_io
+    from codesign.snn.graph import spiking_net
     from codesign.snn.report import plot_delays, plot_raster, statistics
 
     mod, cfg, net, _ = load_trained(model)
-    graph = onnx_io.load(paths.onnx_path(model))
+    graph = load_graph(model)
+    spec = spiking_net(graph)
     _, _, xte, yte = mod.data(cfg)
     t0 = time.time()
     g = gold.run(graph, xte)
     golden_s = time.time() - t0
     pt = net.integer_forward(xte, graph)
     order = ["input"]
-    for lay in graph.layers:
+    for lay in spec.layers:
         order += [lay.name, f"{lay.name}.v"]
     order.append("scores")
     cmp = compare_layers(g, pt, order, "golden", "pytorch")
     n = min(onnx_samples, len(xte))
-    ox = onnx_io.execute(paths.onnx_path(model), xte[:n])
-    okeys = [*graph.layer_names[:-1], "scores"]
-    if not graph.layers[-1].spiking:
-        ox[f"{graph.layers[-1].name}.v"] = ox.pop(graph.layers[-1].name)
-        okeys.insert(-1, f"{graph.layers[-1].name}.v")
+    ran = run_with_qonnx(paths.onnx_path(model), xte[:n])
+    ox = {k: np.moveaxis(ran[k], -1, 1) for k in order[1:-1]}
+    ox["scores"] = ran[graph.outputs[0]]
+    okeys = order[1:]
     ocmp = compare_layers({k: g[k][:n] for k in okeys}, ox, okeys, "golden", "onnx")
     stats = statistics(graph, g)
     acc = float((gold.predict(g["scores"]) == yte).mean())
@@ -224,11 +231,17 @@ def golden(model: str, onnx_samples: int = 4) -> dict:
     return report
 
 
+def load_graph(model: str):
+    """The exported graph file of a spiking model (`codesign export` writes it)."""
+    from codesign.graph import onnx_file as graph_file
+
+    return graph_file.load(paths.onnx_path(model))[0]
+
+
 def rtl(model: str) -> dict:
-    from codesign.snn import onnx_io
     from codesign.snn.rtl import generate
 
-    graph = onnx_io.load(paths.onnx_path(model))
+    graph = load_graph(model)
     report = generate(graph, paths.model_dir(model) / "rtl")
     write_json(paths.reports_dir(model) / "rtl.json", report)
     update_report(model, {"rtl": {k: report[k] for k in ("memory_bits", "lint_warnings")}})
@@ -237,11 +250,10 @@ def rtl(model: str) -> dict:
 
 def sim(model: str, samples: int | None = None, membranes: bool = True) -> dict:
     """RTL core under Verilator on the first `samples` test samples vs the golden model."""
-    from codesign.snn import onnx_io
     from codesign.snn.rtl_sim import simulate
 
     mod, cfg, _, _ = load_trained(model)
-    graph = onnx_io.load(paths.onnx_path(model))
+    graph = load_graph(model)
     _, _, xte, yte = mod.data(cfg)
     n = int(samples if samples is not None else cfg.get("rtl", {}).get("test_samples", 16))
     n = len(xte) if n <= 0 else min(n, len(xte))

@@ -1,68 +1,184 @@
-"""The integer spiking graph: a chain of (synapses with integer delays -> integer LIF) layers.
+"""Spiking networks on the one graph: how a model's layers become Delay and LIF nodes, and how
+the spiking backends (event-driven RTL core, SOP / ReRAM / SFQ counts, NIR) read them back.
 
-Integer semantics of one layer, per sample, time step t = 0 .. T-1, post-synaptic neuron j:
+Integer semantics of one layer (the ops' own docstrings in codesign/graph/ops/spiking.py are
+the definition), per sample, time step t = 0 .. T-1, post-synaptic neuron j:
 
     I[t, j] = b[j] + sum over synapses (i -> j, weight w, delay d) of w * s_in[t - d, i]
-              (a term is 0 if t < d; b is a constant current per step, from a folded BatchNorm)
     V[t, j] = sat(V[t-1, j] - (V[t-1, j] >> k) + I[t, j])        arithmetic shift, V[-1] = 0
     spike   = spiking and V[t, j] >= theta[j];  if spike: V[t, j] = 0     (hard reset)
 
-sat() clamps to the signed `v_bits` membrane width (sized at export so it never triggers).
-The readout layer is non-spiking: `membrane_sum` scores are sum_t V[t, j]; `spike_count`
-scores are the spike totals of the last layer per channel (HD-SNN). Real values: one unit of
-layer l's membrane is `scale[j]` (the weight scale), threshold theta[j] = ceil(1.0 / scale[j]).
+`build` emits, per layer, a `Delay` node `<layer>.current` (weights indexed by delay, bias) and
+a `LIF` node `<layer>` (spikes; membranes `<layer>.v`), then the readout: `membrane_sum` sums the
+last layer's membranes over time, `spike_count` its spikes over time and space. The current's
+`Real` scale is the layer's weight scale (one membrane unit); the Delay node's attrs
+`weight_bits` and `quantizer` say how the weights were quantized.
 
-Layer kinds: `dense` (weight (out, in), delay (out, in)) and `hdconv` (weight
-(out, in, D, kh, kw) indexed by delay, 'same' zero padding in space).
+`spiking_net` is the spiking backends' lowering table: it walks the graph, takes Transpose (the
+time-last input), Delay, LIF, SumPool and Reshape (the readout), and refuses any other node by
+name, saying which backends take it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
 from codesign.errors import CodesignError
+from codesign.graph.core import Graph, IntType, Node, Real, Tensor
 
-KINDS = ("dense", "hdconv")
 READOUTS = ("membrane_sum", "spike_count")
+BACKENDS = "the spiking RTL core, the SOP/ReRAM/SFQ counts and NIR export"
 
 
-@dataclass
-class SnnLayer:
-    name: str
-    kind: str
-    weight: np.ndarray
-    delay: np.ndarray | None
-    threshold: np.ndarray  # (out_channels,) int64
+def _by_delay(lay: dict) -> np.ndarray:
+    """A layer's weights indexed by delay, (out, in, D, *kernel): given so, or a dense (out, in)
+    weight with one integer delay (out, in) per synapse."""
+    name = lay["name"]
+    w = np.asarray(lay["weight"], dtype=np.int64)
+    if lay.get("delay") is None:
+        if w.ndim not in (3, 5):
+            raise CodesignError(
+                f"layer '{name}': weight {w.shape} is not (out, in, delays[, kh, kw])"
+            )
+        return w
+    d = np.asarray(lay["delay"], dtype=np.int64)
+    if w.ndim != 2 or d.shape != w.shape:
+        raise CodesignError(
+            f"layer '{name}': delay {d.shape} must equal weight {w.shape} (out, in)"
+        )
+    if d.size and d.min() < 0:
+        raise CodesignError(f"layer '{name}': negative delay")
+    used = d[w != 0]
+    out = np.zeros((*w.shape, int(used.max(initial=0)) + 1), dtype=np.int64)
+    o, i = np.nonzero(w)
+    out[o, i, d[o, i]] = w[o, i]
+    return out
+
+
+def membrane_bits(layers: list[dict]) -> int:
+    """Signed membrane width that the leak/threshold dynamics can never overflow.
+
+    Spiking: V < theta before an update, so V <= theta - 1 + max I; a negative V settles where
+    its leak V / 2^k balances the largest negative input: |V| <= 2^k * (max|I| + 1). A
+    non-spiking integrator is bounded the same way on both sides.
+    """
+    bound = 1
+    for lay in layers:
+        w = np.abs(np.asarray(lay["weight"], dtype=np.int64))
+        fan = w.reshape(w.shape[0], -1).sum(axis=1)
+        bias = np.abs(np.asarray(lay.get("bias", np.zeros(len(fan))), dtype=np.int64))
+        imax = int((fan + bias).max(initial=0))
+        b = (2 ** int(lay["leak_shift"])) * (imax + 1)
+        if lay["spiking"]:
+            b = max(b, int(np.max(lay["threshold"], initial=0)) + imax)
+        bound = max(bound, b)
+    return bound.bit_length() + 1
+
+
+def _real(scale, shape: tuple[int, ...]) -> Real:
+    s = np.asarray(scale, dtype=np.float64).reshape(-1)
+    fr = np.empty(len(s), dtype=object)
+    fr[:] = [Fraction(float(v)) for v in s]
+    lead = (len(s), *([1] * (len(shape) - 1)))
+    zero = np.empty(1, dtype=object)
+    zero[:] = [Fraction(0)]
+    return Real(fr.reshape(lead), zero.reshape((1,) * len(shape)))
+
+
+def build(
+    name: str,
+    steps: int,
+    input_shape: tuple[int, ...],
+    layers: list[dict],
+    readout: str = "membrane_sum",
+    v_bits: int = 0,
+) -> Graph:
+    """The graph of a chain of spiking layers on (steps, *input_shape) 0/1 spikes.
+
+    Each layer: name, weight + delay (dense, (out, in) each) or weight by delay (out, in, D[,
+    kh, kw]), threshold (out,), leak_shift, spiking, scale (out,), bias (out,), weight_bits,
+    quantizer. v_bits 0: the width `membrane_bits` derives.
+    """
+    from codesign.graph.build import emit, emit_all
+
+    if readout not in READOUTS:
+        raise CodesignError(f"graph '{name}': unknown readout '{readout}'")
+    if not layers:
+        raise CodesignError(f"graph '{name}': no layers")
+    layers = [{**lay, "weight": _by_delay(lay), "delay": None} for lay in layers]
+    for lay in layers:
+        oc = lay["weight"].shape[0]
+        lay["bias"] = np.asarray(lay.get("bias", np.zeros(oc)), dtype=np.int64)
+        lay["threshold"] = np.asarray(lay["threshold"], dtype=np.int64)
+        for key in ("bias", "threshold"):
+            if lay[key].shape != (oc,):
+                raise CodesignError(f"layer '{lay['name']}': {key} shape {lay[key].shape}")
+    v_bits = int(v_bits) or membrane_bits(layers)
+    g = Graph(name=name, inputs=["input"], outputs=[])
+    shape = (int(steps), *(int(s) for s in input_shape))
+    g.add_tensor(Tensor("input", shape, IntType(0, 1)))
+    nd = len(shape) - 1
+    x = emit(g, "Transpose", "time_last", ["input"], {"perm": [*range(1, nd + 1), 0]}).name
+    for lay in layers:
+        w = lay["weight"]
+        out_shape = (w.shape[0], *g.tensors[x].shape[1:])
+        meta = {
+            "weight_bits": int(lay.get("weight_bits", 8)),
+            "quantizer": lay.get("quantizer", "uniform"),
+        }
+        cur = emit(
+            g,
+            "Delay",
+            f"{lay['name']}.current",
+            [x],
+            meta,
+            {"weight": w, "bias": lay["bias"]},
+            real=_real(lay["scale"], out_shape),
+        ).name
+        attrs = {
+            "leak_shift": int(lay["leak_shift"]),
+            "v_bits": v_bits,
+            "spiking": bool(lay["spiking"]),
+        }
+        x = emit_all(g, "LIF", lay["name"], [cur], attrs, {"threshold": lay["threshold"]})[0].name
+    last = g.nodes[-1]
+    space = list(g.tensors[x].shape[1:-1])
+    oc = g.tensors[x].shape[0]
+    if readout == "membrane_sum":  # per neuron: its membrane summed over time
+        pool = {"kernel": [1] * len(space) + [int(steps)]}
+        total = emit(g, "SumPool", "scores_sum", [last.outputs[1]], pool).name
+        out = [oc, *space]
+    else:  # per channel: its spikes summed over time and space
+        total = emit(g, "SumPool", "scores_sum", [x], {"global": True}).name
+        out = [oc]
+    g.outputs.append(emit(g, "Reshape", "scores", [total], {"shape": out}).name)
+    g.validate()
+    return g
+
+
+@dataclass(frozen=True)
+class SpikingLayer:
+    """One Delay -> LIF pair as the spiking backends lower it (arrays are the nodes' own)."""
+
+    name: str  # the LIF node: its spikes tensor; membranes `<name>.v`
+    delay_node: str
+    weight: np.ndarray  # (out, in, D, *kernel), indexed by delay
+    bias: np.ndarray
+    threshold: np.ndarray
     leak_shift: int
     spiking: bool
-    scale: np.ndarray  # (out_channels,) float64, real value of one weight / membrane unit
-    weight_bits: int = 8
-    quantizer: str = "uniform"
-    bias: np.ndarray | None = None  # (out_channels,) int64, added every step
+    scale: np.ndarray  # float64 per output channel: real value of one membrane unit
+    weight_bits: int
+    quantizer: str
+    in_shape: tuple[int, ...]  # per step
+    out_shape: tuple[int, ...]
 
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise CodesignError(f"layer '{self.name}': unknown kind '{self.kind}'")
-        self.weight = np.asarray(self.weight, dtype=np.int64)
-        self.threshold = np.asarray(self.threshold, dtype=np.int64)
-        self.scale = np.asarray(self.scale, dtype=np.float64)
-        if self.bias is None:
-            self.bias = np.zeros(self.out_channels, dtype=np.int64)
-        self.bias = np.asarray(self.bias, dtype=np.int64)
-        if self.bias.shape != (self.out_channels,):
-            raise CodesignError(f"layer '{self.name}': bias shape {self.bias.shape}")
-        if self.kind == "dense":
-            if self.delay is None or np.shape(self.delay) != self.weight.shape:
-                raise CodesignError(f"layer '{self.name}': delay shape must equal weight shape")
-            self.delay = np.asarray(self.delay, dtype=np.int64)
-            if self.delay.size and self.delay.min() < 0:
-                raise CodesignError(f"layer '{self.name}': negative delay")
-        if self.threshold.shape != (self.out_channels,):
-            raise CodesignError(f"layer '{self.name}': threshold shape {self.threshold.shape}")
-        if not 0 <= self.leak_shift <= 15:
-            raise CodesignError(f"layer '{self.name}': leak_shift {self.leak_shift} not in 0..15")
+    @property
+    def kind(self) -> str:
+        return "dense" if self.weight.ndim == 3 else "hdconv"
 
     @property
     def out_channels(self) -> int:
@@ -74,8 +190,6 @@ class SnnLayer:
 
     @property
     def max_delay(self) -> int:
-        if self.kind == "dense":
-            return int(self.delay.max(initial=0))
         return int(self.weight.shape[2]) - 1
 
     @property
@@ -85,58 +199,108 @@ class SnnLayer:
 
     @property
     def current_abs(self) -> np.ndarray:
-        """Largest |I| per output channel including the bias."""
         return self.fan_in_abs + np.abs(self.bias)
 
     def synapse_count(self) -> int:
         return int(np.count_nonzero(self.weight))
 
 
-@dataclass
-class SnnGraph:
-    name: str
+@dataclass(frozen=True)
+class SpikingNet:
+    graph: Graph
     steps: int
-    input_shape: tuple[int, ...]  # per time step: (channels,) or (channels, H, W)
-    layers: list[SnnLayer]
-    readout: str = "membrane_sum"
-    v_bits: int = 0  # 0: derive from the weights (membrane_bits)
-    attrs: dict = field(default_factory=dict)
+    input_shape: tuple[int, ...]
+    layers: list[SpikingLayer]
+    readout: str
+    v_bits: int
 
-    def __post_init__(self) -> None:
-        if self.readout not in READOUTS:
-            raise CodesignError(f"graph '{self.name}': unknown readout '{self.readout}'")
-        self.input_shape = tuple(int(v) for v in self.input_shape)
-        if not self.v_bits:
-            self.v_bits = membrane_bits(self.layers)
+    @property
+    def name(self) -> str:
+        return self.graph.name
 
     @property
     def layer_names(self) -> list[str]:
         return [lay.name for lay in self.layers]
 
-    def layer(self, name: str) -> SnnLayer:
-        for lay in self.layers:
-            if lay.name == name:
-                return lay
-        raise CodesignError(f"no layer named '{name}' in {self.name}")
+
+def _refuse(node: Node, why: str) -> CodesignError:
+    return CodesignError(
+        f"node '{node.name}' ({node.op}): {why}; {BACKENDS} take a Delay -> LIF chain with a "
+        "SumPool readout (the golden executor runs any graph)"
+    )
 
 
-def membrane_bits(layers: list[SnnLayer]) -> int:
-    """Signed membrane width that the leak/threshold dynamics can never overflow.
-
-    Spiking: V < theta before an update, so V <= theta - 1 + max I; a negative V settles where
-    its leak V / 2^k balances the largest negative input: |V| <= 2^k * (max|I| + 1). A
-    non-spiking integrator is bounded the same way on both sides.
-    """
-    bound = 1
-    for lay in layers:
-        imax = int(lay.current_abs.max(initial=0))
-        b = (2**lay.leak_shift) * (imax + 1)
-        if lay.spiking:
-            b = max(b, int(lay.threshold.max(initial=0)) + imax)
-        bound = max(bound, b)
-    return bound.bit_length() + 1
+def _scale(t: Tensor) -> np.ndarray:
+    if t.real is None:
+        return np.ones(t.shape[0])
+    pc = t.real.per_channel(t.shape[0])
+    if pc is None or any(o != 0 for o in pc[1]):
+        raise CodesignError(f"tensor '{t.name}': scale is not one per channel")
+    return np.array([float(s) for s in pc[0]])
 
 
-def ring_bits(layers: list[SnnLayer]) -> int:
+def spiking_net(graph: Graph) -> SpikingNet:
+    """The graph as a chain of spiking layers, or a named refusal of the first node that is not
+    one (see the module docstring)."""
+    t_in = graph.tensors[graph.inputs[0]]
+    if t_in.itype is None or (t_in.itype.lo, t_in.itype.hi) != (0, 1):
+        raise CodesignError(f"graph '{graph.name}': input '{t_in.name}' is not 0/1 spikes")
+    layers: list[SpikingLayer] = []
+    current: dict[str, Node] = {}
+    readout, x = None, graph.inputs[0]
+    for node in graph.nodes:
+        if node.inputs[:1] != [x] and node.op != "SumPool":
+            raise _refuse(node, "not on the chain of layers")
+        if node.op == "Transpose" and not layers and x == graph.inputs[0]:
+            nd = len(t_in.shape) - 1
+            if list(node.attrs.get("perm", [])) != [*range(1, nd + 1), 0]:
+                raise _refuse(node, "not the time-last transpose of the input")
+            x = node.outputs[0]
+        elif node.op == "Delay" and readout is None:
+            current[node.outputs[0]] = node
+            x = node.outputs[0]
+        elif node.op == "LIF" and x in current:
+            d = current[x]
+            cur = graph.tensors[x]
+            ks = {int(n.attrs["v_bits"]) for n in graph.nodes if n.op == "LIF"}
+            if len(ks) != 1:
+                raise _refuse(node, f"membrane widths differ between layers {sorted(ks)}")
+            layers.append(
+                SpikingLayer(
+                    name=node.outputs[0],
+                    delay_node=d.name,
+                    weight=d.params["weight"],
+                    bias=d.params["bias"],
+                    threshold=node.params["threshold"],
+                    leak_shift=int(node.attrs["leak_shift"]),
+                    spiking=bool(node.attrs["spiking"]),
+                    scale=_scale(cur),
+                    weight_bits=int(d.attrs.get("weight_bits", 8)),
+                    quantizer=str(d.attrs.get("quantizer", "uniform")),
+                    in_shape=graph.tensors[d.inputs[0]].shape[:-1],
+                    out_shape=cur.shape[:-1],
+                )
+            )
+            x = node.outputs[0]
+        elif node.op == "SumPool" and layers and readout is None:
+            last = layers[-1]
+            if node.inputs[0] == f"{last.name}.v" and node.attrs.get("kernel"):
+                readout = "membrane_sum"
+            elif node.inputs[0] == last.name and node.attrs.get("global"):
+                readout = "spike_count"
+            else:
+                raise _refuse(node, "not a readout of the last layer")
+            x = node.outputs[0]
+        elif node.op == "Reshape" and readout is not None:
+            x = node.outputs[0]
+        else:
+            raise _refuse(node, "not a spiking-chain node")
+    if not layers or readout is None:
+        raise CodesignError(f"graph '{graph.name}': no spiking layers with a readout")
+    v_bits = int(next(n.attrs["v_bits"] for n in graph.nodes if n.op == "LIF"))
+    return SpikingNet(graph, t_in.shape[0], t_in.shape[1:], layers, readout, v_bits)
+
+
+def ring_bits(layers: list[SpikingLayer]) -> int:
     """Signed width of one delay-buffer slot: a slot sums each synapse at most once."""
     return int(max(int(lay.fan_in_abs.max(initial=0)) for lay in layers)).bit_length() + 1

@@ -23,25 +23,27 @@ import nir
 import numpy as np
 
 from codesign.errors import CodesignError
-from codesign.snn.graph import SnnGraph, SnnLayer
+from codesign.graph.core import Graph
+from codesign.snn.graph import SpikingLayer, build, spiking_net
 
 
-def _branches(lay: SnnLayer) -> list[int]:
+def _branches(lay: SpikingLayer) -> list[int]:
     if lay.kind == "hdconv":
         return list(range(lay.weight.shape[2]))
-    ds = sorted({int(d) for d in np.unique(lay.delay[lay.weight != 0])})
+    ds = [d for d in range(lay.weight.shape[2]) if lay.weight[:, :, d].any()]
     return ds or [0]
 
 
-def to_nir(graph: SnnGraph) -> nir.NIRGraph:
+def to_nir(graph: Graph) -> nir.NIRGraph:
     """The NIR graph of an integer spiking graph (integer units, see module docstring)."""
+    net = spiking_net(graph)
     nodes: dict[str, nir.NIRNode] = {
-        "input": nir.Input(input_type={"input": np.array(graph.input_shape)})
+        "input": nir.Input(input_type={"input": np.array(net.input_shape)})
     }
     edges: list[tuple[str, str]] = []
     src = "input"
-    in_shape = tuple(graph.input_shape)
-    for lay in graph.layers:
+    in_shape = tuple(net.input_shape)
+    for lay in net.layers:
         n = lay.name
         out_shape = (
             (lay.out_channels, *in_shape[1:]) if lay.kind == "hdconv" else (lay.out_channels,)
@@ -51,7 +53,7 @@ def to_nir(graph: SnnGraph) -> nir.NIRGraph:
             nodes[dn] = nir.Delay(delay=np.full(in_shape, float(d)))
             bias = lay.bias.astype(np.float64) if j == 0 else np.zeros(lay.out_channels)
             if lay.kind == "dense":
-                w = np.where(lay.delay == d, lay.weight, 0).astype(np.float64)
+                w = lay.weight[:, :, d].astype(np.float64)
                 nodes[wn] = nir.Affine(weight=w, bias=bias) if j == 0 else nir.Linear(weight=w)
             else:
                 kh, kw = lay.weight.shape[3:]
@@ -82,11 +84,11 @@ def to_nir(graph: SnnGraph) -> nir.NIRGraph:
     nodes["output"] = nir.Output(output_type={"output": np.array(in_shape)})
     edges.append((src, "output"))
     meta = {
-        "name": graph.name,
-        "steps": graph.steps,
-        "input_shape": list(graph.input_shape),
-        "readout": graph.readout,
-        "v_bits": graph.v_bits,
+        "name": net.name,
+        "steps": net.steps,
+        "input_shape": list(net.input_shape),
+        "readout": net.readout,
+        "v_bits": net.v_bits,
         "leak": "V <- sat(V - (V >> k) + I), arithmetic shift (floor)",
         "layers": {
             lay.name: {
@@ -94,9 +96,9 @@ def to_nir(graph: SnnGraph) -> nir.NIRGraph:
                 "scale": [float(s) for s in lay.scale],
                 "weight_bits": lay.weight_bits,
                 "quantizer": lay.quantizer,
-                "max_delay": lay.max_delay,
+                "delays": lay.max_delay + 1,
             }
-            for lay in graph.layers
+            for lay in net.layers
         },
     }
     return nir.NIRGraph(
@@ -104,7 +106,7 @@ def to_nir(graph: SnnGraph) -> nir.NIRGraph:
     )
 
 
-def from_nir(g: nir.NIRGraph) -> SnnGraph:
+def from_nir(g: nir.NIRGraph) -> Graph:
     """Rebuild the integer graph from a NIR graph written by to_nir."""
     if "codesign" not in (g.metadata or {}):
         raise CodesignError("NIR graph has no 'codesign' metadata (not written by codesign)")
@@ -122,23 +124,16 @@ def from_nir(g: nir.NIRGraph) -> SnnGraph:
         if 2**k != tau or not np.allclose(neuron.r, tau) or np.any(neuron.v_leak != 0):
             raise CodesignError(f"NIR node '{name}': tau/r/v_leak not a 2^k shift leak")
         oc = int(np.asarray(neuron.tau).shape[0])
-        branches = [(s, t) for s, t in g.edges if t == name]
-        weight = delay = None
+        weight = None
         bias = np.zeros(oc)
-        for wn, _ in branches:
+        for wn in [s for s, t in g.edges if t == name]:
             wnode = g.nodes[wn]
             dn = next(s for s, t in g.edges if t == wn)
             d = int(np.asarray(g.nodes[dn].delay).flat[0])
             w = np.asarray(wnode.weight)
-            if info["kind"] == "dense":
-                weight = np.zeros_like(w) if weight is None else weight
-                delay = np.zeros(w.shape, dtype=np.int64) if delay is None else delay
-                weight = weight + w
-                delay[w != 0] = d
-            else:
-                if weight is None:
-                    weight = np.zeros((w.shape[0], w.shape[1], info["max_delay"] + 1, *w.shape[2:]))
-                weight[:, :, d] = w
+            if weight is None:
+                weight = np.zeros((w.shape[0], w.shape[1], int(info["delays"]), *w.shape[2:]))
+            weight[:, :, d] += w
             if getattr(wnode, "bias", None) is not None:
                 bias = bias + np.asarray(wnode.bias)
         th = np.zeros(oc, dtype=np.int64)
@@ -146,21 +141,19 @@ def from_nir(g: nir.NIRGraph) -> SnnGraph:
             vt = np.asarray(neuron.v_threshold).reshape(oc, -1)[:, 0]
             th = np.rint(vt + 0.5).astype(np.int64)
         layers.append(
-            SnnLayer(
-                name=name,
-                kind=info["kind"],
-                weight=np.rint(weight).astype(np.int64),
-                delay=delay,
-                threshold=th,
-                leak_shift=k,
-                spiking=spiking,
-                scale=np.asarray(info["scale"]),
-                weight_bits=info["weight_bits"],
-                quantizer=info["quantizer"],
-                bias=np.rint(bias).astype(np.int64),
-            )
+            {
+                "name": name,
+                "weight": np.rint(weight).astype(np.int64),
+                "threshold": th,
+                "leak_shift": k,
+                "spiking": spiking,
+                "scale": np.asarray(info["scale"]),
+                "weight_bits": info["weight_bits"],
+                "quantizer": info["quantizer"],
+                "bias": np.rint(bias).astype(np.int64),
+            }
         )
-    return SnnGraph(
+    return build(
         meta["name"],
         meta["steps"],
         tuple(meta["input_shape"]),
@@ -170,7 +163,7 @@ def from_nir(g: nir.NIRGraph) -> SnnGraph:
     )
 
 
-def save(graph: SnnGraph, path: str | Path) -> Path:
+def save(graph: Graph, path: str | Path) -> Path:
     from codesign.atomic import atomic_path
 
     with atomic_path(path) as tmp:
@@ -178,7 +171,7 @@ def save(graph: SnnGraph, path: str | Path) -> Path:
     return Path(path)
 
 
-def load(path: str | Path) -> SnnGraph:
+def load(path: str | Path) -> Graph:
     path = Path(path)
     if not path.is_file():
         raise CodesignError(f"no NIR file at {path}")
@@ -186,33 +179,7 @@ def load(path: str | Path) -> SnnGraph:
         g = nir.read(str(path), type_check=False)
     except Exception as e:  # h5py / nir raise several types for a bad file
         raise CodesignError(f"malformed NIR file {path}: {e}") from None
-    return from_nir(g)
-
-
-def graphs_equal(a: SnnGraph, b: SnnGraph) -> list[str]:
-    """Differences between two integer graphs (empty list: equal); delays of absent synapses
-    (weight 0) do not count."""
-    diffs = []
-    if (a.steps, a.input_shape, a.readout, a.v_bits) != (
-        b.steps,
-        b.input_shape,
-        b.readout,
-        b.v_bits,
-    ):
-        diffs.append("graph attributes")
-    if a.layer_names != b.layer_names:
-        return diffs + [f"layers {a.layer_names} != {b.layer_names}"]
-    for x, y in zip(a.layers, b.layers, strict=True):
-        for f in ("kind", "leak_shift", "spiking"):
-            if getattr(x, f) != getattr(y, f):
-                diffs.append(f"{x.name}.{f}")
-        for f in ("weight", "threshold", "bias"):
-            if not np.array_equal(getattr(x, f), getattr(y, f)):
-                diffs.append(f"{x.name}.{f}")
-        if x.kind == "dense":
-            m = x.weight != 0
-            if not np.array_equal(x.delay[m], y.delay[m]):
-                diffs.append(f"{x.name}.delay")
-        if not np.allclose(x.scale, y.scale, rtol=0, atol=0):
-            diffs.append(f"{x.name}.scale")
-    return diffs
+    try:
+        return from_nir(g)
+    except (KeyError, ValueError, TypeError, StopIteration, AttributeError) as e:
+        raise CodesignError(f"NIR file {path}: not a codesign spiking graph ({e!r})") from None

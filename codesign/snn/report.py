@@ -7,22 +7,23 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign.snn.graph import SnnGraph, SnnLayer, ring_bits
+from codesign.graph.core import Graph
+from codesign.snn.graph import SpikingLayer, SpikingNet, ring_bits, spiking_net
 
 
-def rtl_slots(graph: SnnGraph) -> int:
+def rtl_slots(net: SpikingNet) -> int:
     """Ring slots per neuron in the RTL core: a power of two > the largest delay."""
-    d = max(lay.max_delay for lay in graph.layers) + 1
+    d = max(lay.max_delay for lay in net.layers) + 1
     return 1 << max(0, (d - 1).bit_length())
 
 
-def layer_sops(lay: SnnLayer, spikes_in: np.ndarray) -> np.ndarray:
+def layer_sops(lay: SpikingLayer, spikes_in: np.ndarray) -> np.ndarray:
     """Synaptic operations per sample: every input spike times its non-zero fan-out."""
     from codesign.graph.ops.spiking import same_conv2d
 
     s = np.asarray(spikes_in, dtype=np.int64)
     if lay.kind == "dense":
-        fan = np.count_nonzero(lay.weight, axis=0)  # per input neuron
+        fan = np.count_nonzero(lay.weight, axis=(0, 2))  # per input neuron, every delay
         return (s.sum(axis=1) * fan).sum(axis=1)
     # every spike of every step meets every delay's kernel, targets inside the frame only
     # (what the core processes); linear, so sum the spikes over time and the mask over delays
@@ -30,49 +31,44 @@ def layer_sops(lay: SnnLayer, spikes_in: np.ndarray) -> np.ndarray:
     return same_conv2d(s.sum(axis=1), mask).sum(axis=(1, 2, 3))
 
 
-def delay_histogram(graph: SnnGraph) -> dict:
+def delay_histogram(net: SpikingNet) -> dict:
     """Per layer: count of existing synapses (w != 0) per delay value."""
-    out = {}
-    for lay in graph.layers:
-        if lay.kind == "dense":
-            d = lay.delay[lay.weight != 0]
-            out[lay.name] = np.bincount(d, minlength=lay.max_delay + 1).tolist()
-        else:
-            out[lay.name] = [
-                int(np.count_nonzero(lay.weight[:, :, k])) for k in range(lay.weight.shape[2])
-            ]
-    return out
+    return {
+        lay.name: [int(np.count_nonzero(lay.weight[:, :, k])) for k in range(lay.weight.shape[2])]
+        for lay in net.layers
+    }
 
 
-def statistics(graph: SnnGraph, tensors: dict[str, np.ndarray]) -> dict:
+def statistics(graph: Graph, tensors: dict[str, np.ndarray]) -> dict:
     """SOP per sample, spike rate per layer, delay histogram, delay-buffer memory bits."""
+    net = spiking_net(graph)
     x = tensors["input"]
     sops = {}
     rates = {"input": float(x.mean())}
-    for lay in graph.layers:
+    for lay in net.layers:
         sops[lay.name] = float(layer_sops(lay, x).mean())
         x = tensors[lay.name]
         if lay.spiking:
             rates[lay.name] = float(x.mean())
-    neurons = [int(np.prod(tensors[lay.name].shape[2:])) for lay in graph.layers]
-    rb = ring_bits(graph.layers)
-    minimal = sum(n * (lay.max_delay + 1) for n, lay in zip(neurons, graph.layers, strict=True))
+    neurons = [int(np.prod(tensors[lay.name].shape[2:])) for lay in net.layers]
+    rb = ring_bits(net.layers)
+    minimal = sum(n * (lay.max_delay + 1) for n, lay in zip(neurons, net.layers, strict=True))
     return {
         "sop_per_sample": float(sum(sops.values())),
         "sop_per_layer": sops,
         "spike_rate": rates,
-        "delay_histogram": delay_histogram(graph),
+        "delay_histogram": delay_histogram(net),
         "delay_buffer": {
             "ring_bits": rb,
             "minimal_bits": int(minimal * rb),
-            "rtl_slots": rtl_slots(graph),
-            "rtl_bits": int(sum(neurons) * rtl_slots(graph) * rb),
+            "rtl_slots": rtl_slots(net),
+            "rtl_bits": int(sum(neurons) * rtl_slots(net) * rb),
         },
-        "membrane_bits": graph.v_bits,
+        "membrane_bits": net.v_bits,
     }
 
 
-def plot_delays(graph: SnnGraph, path: Path) -> Path:
+def plot_delays(graph: Graph, path: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -80,7 +76,7 @@ def plot_delays(graph: SnnGraph, path: Path) -> Path:
 
     from codesign.atomic import atomic_path
 
-    hist = delay_histogram(graph)
+    hist = delay_histogram(spiking_net(graph))
     fig, ax = plt.subplots(figsize=(6, 3.2))
     for name, h in hist.items():
         ax.plot(range(len(h)), h, marker="o", ms=3, label=name)
@@ -95,7 +91,7 @@ def plot_delays(graph: SnnGraph, path: Path) -> Path:
     return path
 
 
-def plot_raster(graph: SnnGraph, tensors: dict, sample: int, path: Path) -> Path:
+def plot_raster(graph: Graph, tensors: dict, sample: int, path: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -103,20 +99,21 @@ def plot_raster(graph: SnnGraph, tensors: dict, sample: int, path: Path) -> Path
 
     from codesign.atomic import atomic_path
 
-    names = ["input", *[lay.name for lay in graph.layers if lay.spiking]]
-    last = graph.layers[-1]
+    net = spiking_net(graph)
+    names = ["input", *[lay.name for lay in net.layers if lay.spiking]]
+    last = net.layers[-1]
     fig, axes = plt.subplots(len(names) + 1, 1, figsize=(6, 1.6 * (len(names) + 1)), sharex=True)
     for ax, name in zip(axes, names, strict=False):
-        s = tensors[name][sample].reshape(graph.steps, -1)
+        s = tensors[name][sample].reshape(net.steps, -1)
         t, n = np.nonzero(s)
         ax.scatter(t, n, s=4, marker="|")
         ax.set_ylabel(name)
     key = f"{last.name}.v" if f"{last.name}.v" in tensors else last.name
-    v = tensors[key][sample].reshape(graph.steps, -1)
+    v = tensors[key][sample].reshape(net.steps, -1)
     axes[-1].plot(v)
     axes[-1].set_ylabel(f"{last.name}\n(membrane)" if not last.spiking else last.name)
     axes[-1].set_xlabel("time step")
-    axes[0].set_title(f"{graph.name}: test sample {sample}")
+    axes[0].set_title(f"{net.name}: test sample {sample}")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)

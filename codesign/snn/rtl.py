@@ -19,8 +19,9 @@ import numpy as np
 
 from codesign.atomic import atomic_dir
 from codesign.errors import CodesignError
+from codesign.graph.core import Graph
 from codesign.rtl import manifest as rtl_manifest
-from codesign.snn.graph import SnnGraph, ring_bits
+from codesign.snn.graph import SpikingNet, ring_bits, spiking_net
 from codesign.snn.report import rtl_slots
 
 CORE = Path(__file__).resolve().parents[2] / "hw" / "rtl" / "snn_core.v"
@@ -37,31 +38,27 @@ def _clog2(n: int) -> int:
     return max(1, math.ceil(math.log2(max(2, n))))
 
 
-def neuron_map(graph: SnnGraph) -> dict:
+def neuron_map(net: SpikingNet) -> dict:
     """Per layer: first post index and per-step shape; N_IN and N_POST."""
-    shape = tuple(graph.input_shape)
-    n_in = int(np.prod(shape))
+    n_in = int(np.prod(net.input_shape))
     base, layers = 0, []
-    for lay in graph.layers:
-        out = (lay.out_channels,) if lay.kind == "dense" else (lay.out_channels, *shape[1:])
+    for lay in net.layers:
+        out = lay.out_shape
         n = int(np.prod(out))
         layers.append({"name": lay.name, "lo": base, "hi": base + n, "shape": list(out)})
         base += n
-        shape = out
     return {"n_in": n_in, "n_post": base, "layers": layers}
 
 
-def synapses(graph: SnnGraph, nmap: dict) -> np.ndarray:
+def synapses(net: SpikingNet, nmap: dict) -> np.ndarray:
     """(N_SYN, 4) int64 rows (pre, post, weight, delay), sorted by pre (stable)."""
     rows = []
-    pre_base, shape = 0, tuple(graph.input_shape)
-    for lay, info in zip(graph.layers, nmap["layers"], strict=True):
+    pre_base, shape = 0, tuple(net.input_shape)
+    for lay, info in zip(net.layers, nmap["layers"], strict=True):
         post_base = info["lo"]
-        if lay.kind == "dense":
-            o, i = np.nonzero(lay.weight)
-            rows.append(
-                np.stack([pre_base + i, post_base + o, lay.weight[o, i], lay.delay[o, i]], 1)
-            )
+        if lay.kind == "dense":  # a synapse per non-zero weight at each delay
+            o, i, d = np.nonzero(lay.weight)
+            rows.append(np.stack([pre_base + i, post_base + o, lay.weight[o, i, d], d], 1))
         else:
             _, h, w = shape
             kh, kw = lay.weight.shape[3:]
@@ -87,30 +84,36 @@ def _hex_lines(values, bits: int) -> str:
     return "".join(f"{int(v) & mask:0{digits}x}\n" for v in values)
 
 
-def plan(graph: SnnGraph) -> dict:
+def plan(graph: Graph) -> dict:
     """Parameters and table contents of the core for this graph."""
-    nmap = neuron_map(graph)
-    syn = synapses(graph, nmap)
+    net = spiking_net(graph)
+    nmap = neuron_map(net)
+    syn = synapses(net, nmap)
     n_in, n_post = nmap["n_in"], nmap["n_post"]
-    slots = rtl_slots(graph)
+    slots = rtl_slots(net)
+    for lay in net.layers:
+        if not 0 <= lay.leak_shift <= 15:  # the core's layer word holds k in 4 bits
+            raise CodesignError(
+                f"node '{lay.name}' (LIF): leak_shift {lay.leak_shift} beyond the core's 0..15"
+            )
     p = {
         "N_IN": n_in,
         "N_POST": n_post,
-        "N_LAYERS": len(graph.layers),
+        "N_LAYERS": len(net.layers),
         "POST_W": _clog2(n_post),
         "SLOT_W": max(1, int(math.log2(slots))),
         "W_W": _sbits(syn[:, 2]) if len(syn) else 2,
-        "V_W": graph.v_bits,
-        "T_W": max(2, (graph.steps + 1).bit_length()),
+        "V_W": net.v_bits,
+        "T_W": max(2, (net.steps + 1).bit_length()),
         "FIFO_AW": _clog2(max(i["hi"] - i["lo"] for i in nmap["layers"]) + 1),
     }
     p["PRE_W"] = max(_clog2(n_in + n_post + 2), p["POST_W"] + 1)
     p["SYN_AW"] = _clog2(len(syn) + 1)
-    p["RING_W"] = max(ring_bits(graph.layers), p["W_W"] + 1)
+    p["RING_W"] = max(ring_bits(net.layers), p["W_W"] + 1)
     th = np.zeros(n_post, np.int64)
     bias = np.zeros(n_post, np.int64)
     layer_rows = []
-    for lay, info in zip(graph.layers, nmap["layers"], strict=True):
+    for lay, info in zip(net.layers, nmap["layers"], strict=True):
         per = int(np.prod(info["shape"][1:])) if len(info["shape"]) > 1 else 1
         th[info["lo"] : info["hi"]] = np.repeat(lay.threshold, per)
         bias[info["lo"] : info["hi"]] = np.repeat(lay.bias, per)
@@ -177,7 +180,7 @@ endmodule
 """
 
 
-def generate(graph: SnnGraph, out_dir: str | Path, lint: bool = True) -> dict:
+def generate(graph: Graph, out_dir: str | Path, lint: bool = True) -> dict:
     """Write the RTL folder for `graph`; returns the manifest (+ lint result)."""
     out_dir = Path(out_dir).resolve()
     pl = plan(graph)
@@ -199,7 +202,7 @@ def generate(graph: SnnGraph, out_dir: str | Path, lint: bool = True) -> dict:
         "snn_top",
         ["snn_core.v", "snn_top.v"],
         params=p,
-        steps=graph.steps,
+        steps=spiking_net(graph).steps,
         neurons=pl["nmap"],
         synapses=pl["synapses"],
         memory_bits=pl["memory"],

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from codesign.errors import CodesignError
+from codesign.graph.core import Graph
 from codesign.snn import golden as gold
-from codesign.snn.graph import SnnGraph
+from codesign.snn.graph import SpikingNet, spiking_net
 
 
 def input_events(x: np.ndarray) -> list[list[list[int]]]:
@@ -21,9 +22,9 @@ def input_events(x: np.ndarray) -> list[list[list[int]]]:
     return [[np.flatnonzero(step).tolist() for step in sample] for sample in flat]
 
 
-def to_tensors(results: list[dict], graph: SnnGraph, manifest: dict) -> dict[str, np.ndarray]:
+def to_tensors(results: list[dict], net: SpikingNet, manifest: dict) -> dict[str, np.ndarray]:
     """Recorded events -> {'<layer>': spikes, '<layer>.v': membranes} like the golden model."""
-    n, steps = len(results), graph.steps
+    n, steps = len(results), net.steps
     out = {}
     for info in manifest["neurons"]["layers"]:
         shape = (n, steps, *info["shape"])
@@ -48,7 +49,7 @@ def to_tensors(results: list[dict], graph: SnnGraph, manifest: dict) -> dict[str
 
 
 def simulate(
-    graph: SnnGraph,
+    graph: Graph,
     x: np.ndarray,
     rtl_dir: str | Path,
     membranes: bool = True,
@@ -60,9 +61,10 @@ def simulate(
     from codesign.rtl.manifest import load as load_manifest
     from codesign.verify.runner import run_bench
 
+    net = spiking_net(graph)
     rtl_dir = Path(rtl_dir).resolve()
     man = load_manifest(rtl_dir, "snn")
-    if man["steps"] != graph.steps or man["model"] != graph.name:
+    if man["steps"] != net.steps or man["model"] != net.name:
         raise CodesignError(f"RTL at {rtl_dir} was generated for another graph (rerun rtl)")
     build = rtl_dir.parent / "rtl_sim"
     out = build / "snn_results.json"
@@ -82,14 +84,14 @@ def simulate(
     if res["failed"] or not out.is_file():
         raise CodesignError(f"RTL simulation failed (log: {res['log']})")
     results = json.loads(out.read_text())
-    rtl = to_tensors(results, graph, man)
+    rtl = to_tensors(results, net, man)
     g = gold.run(graph, x)
-    last = graph.layers[-1]
-    spike_keys = [lay.name for lay in graph.layers if lay.spiking]
-    mem_keys = [f"{lay.name}.v" for lay in graph.layers if membranes or not lay.spiking]
+    last = net.layers[-1]
+    spike_keys = [lay.name for lay in net.layers if lay.spiking]
+    mem_keys = [f"{lay.name}.v" for lay in net.layers if membranes or not lay.spiking]
     sc = compare_layers(g, rtl, spike_keys, "golden", "rtl")
     mc = compare_layers(g, rtl, mem_keys, "golden", "rtl")
-    if graph.readout == "membrane_sum":
+    if net.readout == "membrane_sum":
         rtl["scores"] = rtl[f"{last.name}.v"].sum(axis=1)
     else:
         s = rtl[last.name]

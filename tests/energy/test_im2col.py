@@ -14,6 +14,7 @@ from zoo_fixtures import (
 from codesign.codenet import golden as cgolden
 from codesign.energy import im2col
 from codesign.snn import golden as sgolden
+from codesign.snn.graph import spiking_net
 
 
 def _all(layer):
@@ -21,7 +22,7 @@ def _all(layer):
 
 
 def test_dense_delay_rows_by_hand():
-    lay = hand_snn_graph(3).layers[0]  # w [[3, 0], [-2, 5]], synapse 1 <- 0 at delay 1
+    lay = spiking_net(hand_snn_graph(3)).layers[0]  # w [[3, 0], [-2, 5]], synapse 1 <- 0 at delay 1
     s = hand_input_spikes(3)  # input 0 at t = 0, input 1 at t = 2
     m = im2col.snn_layer(lay, s)
     # rows (i, d): (0, 0), (0, 1), (1, 0)
@@ -35,7 +36,7 @@ def test_snn_layers_equal_the_golden_synaptic_current():
         x = spikes(g, 40)
         t = sgolden.run(g, x)
         src = x
-        for lay, m in zip(g.layers, im2col.snn_layers(g, t), strict=True):
+        for lay, m in zip(spiking_net(g).layers, im2col.snn_layers(g, t), strict=True):
             cur = sgolden.synaptic_current(lay, src)  # bias included
             bias = lay.bias.reshape(1, 1, -1, *([1] * (cur.ndim - 3)))
             ref = cur - bias  # (N, T, O[, H, W])

@@ -13,13 +13,14 @@ from codesign.ir import chain
 from codesign.sim.reram.config import CrossbarConfig
 from codesign.sim.reram.energy import energy_breakdown
 from codesign.sim.reram.mapping import map_graph
+from codesign.snn.graph import spiking_net
 
 TECH = load_all()
 
 
 def hand_layer(steps=4):
     g = hand_snn_graph(steps)
-    return im2col.snn_layer(g.layers[0], hand_input_spikes(steps))
+    return im2col.snn_layer(spiking_net(g).layers[0], hand_input_spikes(steps))
 
 
 def test_spike_driven_counts_by_hand():
@@ -78,7 +79,7 @@ def test_reram_row_prices_the_counts_by_hand():
 
 def _first_layer_pj(x):
     """ReRAM energy of the first layer for input spikes x (the counter's own monotonicity)."""
-    m = im2col.snn_layer(snn_dense_graph().layers[0], x)
+    m = im2col.snn_layer(spiking_net(snn_dense_graph()).layers[0], x)
     cfg = zoo.reram_config("snn")
     row = zoo.reram_row(TECH["reram"], [reram_count.count_layer(m, cfg)], cfg, "snn", len(x))
     return row["total_pJ"]

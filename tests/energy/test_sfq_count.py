@@ -9,6 +9,7 @@ from zoo_fixtures import hand_input_spikes, hand_snn_graph, snn_dense_graph, snn
 from codesign.codenet.graph import CLayer
 from codesign.energy import sfq_count, zoo
 from codesign.energy.techfile import load_all
+from codesign.snn.graph import spiking_net
 from codesign.snn.rtl import neuron_map, synapses
 
 TECH = load_all()
@@ -64,10 +65,11 @@ def test_sfq_row_prices_the_counts_by_hand():
 
 def test_synapses_per_input_and_delay_equal_the_rtl_synapse_list():
     for g in (snn_dense_graph(), snn_hd_graph()):
-        nmap = neuron_map(g)
-        syn = synapses(g, nmap)  # (pre, post, weight, delay) of the generated core
-        pre_base, shape = 0, tuple(g.input_shape)
-        for lay, info in zip(g.layers, nmap["layers"], strict=True):
+        net = spiking_net(g)
+        nmap = neuron_map(net)
+        syn = synapses(net, nmap)  # (pre, post, weight, delay) of the generated core
+        pre_base, shape = 0, tuple(net.input_shape)
+        for lay, info in zip(net.layers, nmap["layers"], strict=True):
             taps = sfq_count.snn_taps(lay, shape)
             post = (syn[:, 1] >= info["lo"]) & (syn[:, 1] < info["hi"])
             ref = np.zeros_like(taps)
@@ -109,8 +111,8 @@ def test_more_spikes_never_lower_sfq_energy(seed, p):
     more = np.maximum(base, (np.random.default_rng(seed + 1).random(base.shape) < 0.2) * 1)
 
     def pj(x):
-        lay = g.layers[0]
-        out = np.zeros((len(x), g.steps, lay.out_channels), np.int64)
+        lay = spiking_net(g).layers[0]
+        out = np.zeros((len(x), len(x[0]), lay.out_channels), np.int64)
         c = {"layers": [sfq_count.snn_layer_counts(lay, x, out)], "latency_ps": 100.0}
         return zoo.sfq_row(TECH["sfq"], {**c, "design": "-"}, "snn", len(x))["total_pJ"]
 

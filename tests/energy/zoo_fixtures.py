@@ -19,27 +19,27 @@ import numpy as np
 
 from codesign import paths
 from codesign.atomic import write_json
-from codesign.snn.graph import SnnGraph, SnnLayer
+from codesign.graph.core import Graph
+from codesign.snn.graph import build, spiking_net
 
 # the SNN test graphs live in tests/snn (pytest puts only this folder on sys.path)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "snn"))
 from snn_testgraphs import random_dense_graph, random_hd_graph, random_spikes  # noqa: E402
 
 
-def hand_snn_graph(steps: int = 4) -> SnnGraph:
+def hand_snn_graph(steps: int = 4) -> Graph:
     """A 2 -> 2 spiking layer small enough to count by hand: w [[3, 0], [-2, 5]], one synapse
     (1 <- 0) at delay 1, thresholds 9."""
-    lay = SnnLayer(
-        "fc0",
-        "dense",
-        np.array([[3, 0], [-2, 5]]),
-        np.array([[0, 0], [1, 0]]),
-        np.array([9, 9]),
-        1,
-        True,
-        np.ones(2),
-    )
-    return SnnGraph("hand", steps, (2,), [lay])
+    lay = {
+        "name": "fc0",
+        "weight": np.array([[3, 0], [-2, 5]]),
+        "delay": np.array([[0, 0], [1, 0]]),
+        "threshold": np.array([9, 9]),
+        "leak_shift": 1,
+        "spiking": True,
+        "scale": np.ones(2),
+    }
+    return build("hand", steps, (2,), [lay])
 
 
 def hand_input_spikes(steps: int = 4) -> np.ndarray:
@@ -113,21 +113,23 @@ def codenet_input(graph, n: int = 6) -> np.ndarray:
     return np.random.default_rng(4).integers(-128, 128, (n, *graph.input_shape))
 
 
-def write_snn(model: str, graph: SnnGraph, x: np.ndarray) -> dict:
-    from codesign.snn import golden, onnx_io
+def write_snn(model: str, graph: Graph, x: np.ndarray) -> dict:
+    from codesign.graph import onnx_file
+    from codesign.snn import golden
     from codesign.snn.report import statistics
 
-    onnx_io.save(graph, paths.onnx_path(model))
+    onnx_file.save(graph, paths.onnx_path(model), {"family": "snn"})
     t = golden.run(graph, x)
     paths.golden_dir(model).mkdir(parents=True, exist_ok=True)
     np.savez(paths.golden_dir(model) / "layers.npz", **t)
     rep = paths.reports_dir(model)
-    synapses = sum(lay.synapse_count() for lay in graph.layers)
+    net = spiking_net(graph)
+    synapses = sum(lay.synapse_count() for lay in net.layers)
     write_json(
         rep / "snn.json",
         {"model": model, "golden": statistics(graph, t), "rtl_cycles_per_step": 30.0},
     )
-    write_json(rep / "rtl.json", {"steps": graph.steps, "synapses": synapses})
+    write_json(rep / "rtl.json", {"steps": net.steps, "synapses": synapses})
     write_json(rep / "sim.json", {"samples": 2, "cycles_per_sample": 400.0})
     write_json(rep / "synth_xc7.json", {"LUT": 300, "FF": 90, "DSP": 0, "BRAM": 2, "CARRY": 8})
     return t

@@ -112,9 +112,7 @@ def test_membrane_sum_of_a_conv_layer_is_per_neuron():
     """Readout `membrane_sum` sums each neuron's membrane over time only (space kept)."""
     from codesign.snn import golden
 
-    g = random_hd_graph()
-    g.readout = "membrane_sum"
-    last = g.layers[-1]
-    last.spiking = False
+    g = random_hd_graph(readout="membrane_sum")
     out = golden.run(g, random_spikes(g, 3))
-    assert np.array_equal(out["scores"], out[f"{last.name}.v"].sum(axis=1))
+    assert out["scores"].shape == (3, 2, 5, 5)
+    assert np.array_equal(out["scores"], out["hd0.v"].sum(axis=1))

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from snn_testgraphs import one_layer
 from torch.nn import functional as F
 
 from codesign.layers.delay import DelayLinear, position_to_delay
 from codesign.snn import golden
-from codesign.snn.graph import SnnLayer
 from codesign.snn.train import sigma_at
 
 
@@ -42,7 +42,7 @@ def test_dcls1d_convention_and_our_delay(p, t_out):
     x = torch.zeros(1, 40, 1)
     x[0, 2, 0] = 1
     assert int(lay(x)[0, :, 0].argmax()) == t_out
-    g = SnnLayer("l", "dense", [[7]], [[d]], [0], 1, False, [1.0])
+    g = one_layer([[7]], [[d]], steps=40)
     cur = golden.synaptic_current(g, x.numpy().astype(np.int64))
     assert cur[0, :, 0].tolist() == [7 if t == t_out else 0 for t in range(40)]
 

@@ -1,5 +1,5 @@
-"""NIR (Delay / LIF primitives) and ONNX (codesign.Delay / codesign.LIF) round trips; the ONNX
-file executed by qonnx equals the golden model; bad files give named errors."""
+"""NIR (Delay / LIF primitives) and graph-file round trips; the graph file executed by qonnx
+equals the golden model; bad files give named errors."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import nir
 import numpy as np
 import onnx
 import pytest
-from snn_testgraphs import random_spikes
+from snn_testgraphs import layers, random_spikes
 
 from codesign.errors import CodesignError
-from codesign.snn import golden, nir_io, onnx_io
+from codesign.graph import onnx_file
+from codesign.graph.onnx_file import DOMAIN
+from codesign.graph.qonnx_ops import run_with_qonnx
+from codesign.snn import golden, nir_io
 
 
 @pytest.mark.parametrize("graph_name", ["dense_graph", "hd_graph"])
@@ -20,36 +23,38 @@ def test_nir_round_trip(graph_name, request, tmp_path):
     g = nir.read(str(path), type_check=False)
     kinds = {type(n).__name__ for n in g.nodes.values()}
     assert "Delay" in kinds and ("LIF" in kinds)
-    assert nir_io.graphs_equal(graph, nir_io.load(path)) == []
+    assert onnx_file.differences(graph, nir_io.load(path)) == []
 
 
 def test_nir_lif_parameters_are_the_shift_leak(dense_graph):
     g = nir_io.to_nir(dense_graph)
     lif = g.nodes["fc1"]
     assert isinstance(lif, nir.LIF)
-    k = dense_graph.layers[1].leak_shift
+    fc0, fc1 = layers(dense_graph)[:2]
+    k = fc1.leak_shift
     assert np.all(lif.tau == 2**k) and np.all(lif.r == 2**k) and np.all(lif.v_leak == 0)
-    assert np.array_equal(lif.v_threshold + 0.5, dense_graph.layers[1].threshold)
+    assert np.array_equal(lif.v_threshold + 0.5, fc1.threshold)
     assert isinstance(g.nodes["fc2"], nir.LI)
     delays = sorted(int(n.delay.flat[0]) for k, n in g.nodes.items() if k.startswith("fc0.delay"))
-    assert delays == sorted(set(dense_graph.layers[0].delay[dense_graph.layers[0].weight != 0]))
+    assert delays == sorted(set(np.nonzero(fc0.weight)[2].tolist()))
 
 
 @pytest.mark.parametrize("graph_name", ["dense_graph", "hd_graph"])
-def test_onnx_round_trip_and_qonnx_execution(graph_name, request, tmp_path):
+def test_graph_file_round_trip_and_qonnx_execution(graph_name, request, tmp_path):
     graph = request.getfixturevalue(graph_name)
-    path = onnx_io.save(graph, tmp_path / "m.onnx")
+    path = onnx_file.save(graph, tmp_path / "m.onnx", {"family": "snn"})
     model = onnx.load(str(path))
     ops = {(n.domain, n.op_type) for n in model.graph.node}
-    assert ("codesign", "Delay") in ops and ("codesign", "LIF") in ops
-    assert nir_io.graphs_equal(graph, onnx_io.load(path)) == []
+    assert (DOMAIN, "Delay") in ops and (DOMAIN, "LIF") in ops
+    back, meta = onnx_file.load(path)
+    assert onnx_file.differences(graph, back) == [] and meta == {"family": "snn"}
     x = random_spikes(graph, 3)
     ref = golden.run(graph, x)
-    out = onnx_io.execute(path, x)
+    out = run_with_qonnx(path, x)  # the file's wiring, through qonnx's executor
     assert np.array_equal(out["scores"], ref["scores"])
-    for lay in graph.layers:
-        key = lay.name if lay.spiking else f"{lay.name}.v"
-        assert np.array_equal(out[lay.name], ref[key])
+    for lay in layers(graph):
+        for key in (lay.name, f"{lay.name}.v"):
+            assert np.array_equal(np.moveaxis(out[key], -1, 1), ref[key])
 
 
 def test_qonnx_infer_shapes_knows_the_ops(dense_graph, tmp_path):
@@ -57,20 +62,17 @@ def test_qonnx_infer_shapes_knows_the_ops(dense_graph, tmp_path):
     from qonnx.transformation.infer_datatypes import InferDataTypes
     from qonnx.transformation.infer_shapes import InferShapes
 
-    import codesign.ir.custom_ops  # noqa: F401
-
-    m = ModelWrapper(str(onnx_io.save(dense_graph, tmp_path / "m.onnx")))
+    m = ModelWrapper(str(onnx_file.save(dense_graph, tmp_path / "m.onnx")))
     m = m.transform(InferShapes()).transform(InferDataTypes())
-    assert m.get_tensor_shape("fc1.current") == [1, dense_graph.steps, 6]
-    assert m.get_tensor_datatype("fc0").name == "BINARY"
+    assert m.get_tensor_shape("fc1.current") == [1, 6, 20]  # (batch, channels, steps)
 
 
 def test_bad_files_are_named(tmp_path):
-    with pytest.raises(CodesignError, match="no spiking ONNX"):
-        onnx_io.load(tmp_path / "none.onnx")
+    with pytest.raises(CodesignError, match="no graph file"):
+        onnx_file.load(tmp_path / "none.onnx")
     (tmp_path / "junk.onnx").write_bytes(b"\x00garbage")
     with pytest.raises(CodesignError, match="malformed ONNX"):
-        onnx_io.load(tmp_path / "junk.onnx")
+        onnx_file.load(tmp_path / "junk.onnx")
     (tmp_path / "junk.nir").write_text("x")
     with pytest.raises(CodesignError, match="malformed NIR"):
         nir_io.load(tmp_path / "junk.nir")

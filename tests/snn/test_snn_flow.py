@@ -9,7 +9,8 @@ import json
 import pytest
 
 from codesign.rtl.toolenv import which
-from codesign.snn import cli, flow, onnx_io
+from codesign.snn import cli, flow
+from codesign.snn.graph import spiking_net
 
 QUICK = {
     "data": {"n_train": 192, "n_test": 48},
@@ -41,8 +42,8 @@ def test_golden_equals_pytorch_integer_mode(trained_snn):
         assert 0.0 <= snn["accuracy"][key] <= 1.0
     g = snn["golden"]
     assert g["sop_per_sample"] > 0 and set(g["spike_rate"]) == {"input", "fc0", "fc1"}
-    graph = onnx_io.load(trained_snn / "onnx" / "model.onnx")
-    assert sum(g["delay_histogram"]["fc0"]) == graph.layers[0].synapse_count()
+    net = spiking_net(flow.load_graph("delay_snn"))
+    assert sum(g["delay_histogram"]["fc0"]) == net.layers[0].synapse_count()
     assert g["delay_buffer"]["rtl_bits"] >= g["delay_buffer"]["minimal_bits"] > 0
     assert (trained_snn / "reports" / "delays.png").stat().st_size > 1000
     assert (trained_snn / "reports" / "raster.png").stat().st_size > 1000

@@ -4,7 +4,7 @@ spike and membrane for membrane; a planted table fault is named by layer, step a
 from __future__ import annotations
 
 import pytest
-from snn_testgraphs import random_dense_graph, random_hd_graph, random_spikes
+from snn_testgraphs import layers, random_dense_graph, random_hd_graph, random_spikes
 
 from codesign.rtl.lint import lint
 from codesign.rtl.toolenv import HW_RTL, which
@@ -22,7 +22,7 @@ def test_core_lints_clean():
 def test_plan_tables():
     g = random_dense_graph()
     p = plan(g)
-    nz = sum(int((lay.weight != 0).sum()) for lay in g.layers)
+    nz = sum(int((lay.weight != 0).sum()) for lay in layers(g))
     assert p["synapses"] == nz
     assert p["params"]["N_IN"] == 5 and p["params"]["N_POST"] == 7 + 6 + 3
     assert p["params"]["SLOT_W"] == 3  # delays 0..5 -> 8 slots
