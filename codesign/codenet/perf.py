@@ -37,7 +37,10 @@ def ideal_dw(h, w, c, pe, stride: int = 1) -> float:
 
 
 def graph_cycles(graph, pa: int, pe: int) -> dict:
-    """Per-layer analytic and ideal cycles of a CodenetGraph on codenet_accel(PA, PE)."""
+    """Per-layer analytic and ideal cycles of a CoDeNet graph on codenet_accel(PA, PE)."""
+    from codesign.codenet.graph import codenet_net
+
+    graph = codenet_net(graph)
     _, h, w = graph.input_shape
     rows = {}
     for lay in graph.layers:

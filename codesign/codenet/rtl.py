@@ -1,4 +1,4 @@
-"""CodenetGraph -> codenet_accel RTL for one model, its host program, and the Verilator run.
+"""The one graph (CoDeNet layers) -> codenet_accel RTL, its host program, the Verilator run.
 
 `generate` writes build/<model>/rtl/: the hw/rtl sources, a wrapper `<model>_top.v` fixing the
 accelerator's parameters for the model, `program.json` (per layer: unit, channel groups, ReLU,
@@ -19,8 +19,9 @@ import numpy as np
 from codesign.atomic import atomic_dir
 from codesign.codenet import integer as I
 from codesign.codenet import perf
-from codesign.codenet.graph import CodenetGraph
+from codesign.codenet.graph import CodenetNet, codenet_net
 from codesign.errors import CodesignError
+from codesign.graph.core import Graph
 from codesign.rtl import manifest as rtl_manifest
 
 SOURCES = ("codenet_accel.v", "codenet_pw.v", "codenet_dw.v", "cs_requant_codenet.v")
@@ -40,7 +41,7 @@ def _pack(values, bits: int) -> int:
     return w
 
 
-def hw_params(graph: CodenetGraph, pa: int, pe: int) -> dict:
+def hw_params(graph: CodenetNet, pa: int, pe: int) -> dict:
     cmax = max(max(lay.in_channels, lay.out_channels) for lay in graph.layers)
     cmax = 2 ** math.ceil(math.log2(max(cmax, pa, pe)))
     _, h, w = graph.input_shape
@@ -51,7 +52,7 @@ def hw_params(graph: CodenetGraph, pa: int, pe: int) -> dict:
     return {"PA": pa, "PE": pe, "CMAX": cmax, "H": h, "W": w, "WB": WB}
 
 
-def program(graph: CodenetGraph, hw: dict) -> list[dict]:
+def program(graph: CodenetNet, hw: dict) -> list[dict]:
     """The host's per-layer writes and configuration for codenet_accel."""
     pa, pe, cmax = hw["PA"], hw["PE"], hw["CMAX"]
     prog = []
@@ -199,7 +200,8 @@ def _wrapper(top: str, hw: dict) -> str:
     return "\n".join(lines)
 
 
-def generate(graph: CodenetGraph, out_dir: str | Path, pa: int, pe: int) -> dict:
+def generate(graph: Graph, out_dir: str | Path, pa: int, pe: int) -> dict:
+    graph = codenet_net(graph)  # the CoDeNet lowering: refuses any other node by name
     hw = hw_params(graph, pa, pe)
     top = f"{graph.name}_top"
     prog = program(graph, hw)

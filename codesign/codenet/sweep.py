@@ -100,13 +100,15 @@ def _synth(ctx: PointContext) -> dict:
 def _energy(ctx: PointContext) -> dict:
     from codesign import paths
     from codesign.codenet.export import load_graph
+    from codesign.codenet.graph import codenet_net
     from codesign.energy.cli import main
 
     if main([ctx.model]):
         raise CodesignError(f"codesign energy {ctx.model} failed")
     r = ctx.report("energy.json")
     g = load_graph(paths.onnx_path(ctx.model), ctx.model)
-    return {"energy_asic45_pJ": r["total_pJ"], "weight_memory_bits": g.weight_memory_bits()}
+    bits = codenet_net(g).weight_memory_bits()
+    return {"energy_asic45_pJ": r["total_pJ"], "weight_memory_bits": bits}
 
 
 def _like(name: str, requires: tuple[str, ...], modules: tuple[str, ...], run) -> Stage:

@@ -112,17 +112,13 @@ def _dense_rows(model: str, graph, wanted: list[str], techs: dict[str, Technolog
     return rows, act
 
 
-def _model_graph(model: str, kind: str):
+def _model_graph(model: str):
     p = paths.onnx_path(model)
     if not p.is_file():
         return None
-    if kind == "snn":
-        from codesign.graph import onnx_file
+    from codesign.graph import onnx_file
 
-        return onnx_file.load(p)[0]
-    from codesign.codenet.export import load_graph
-
-    return load_graph(p, model)
+    return onnx_file.load(p)  # the backends below take it through their own lowering
 
 
 def _other_rows(model: str, kind: str, wanted: list[str], techs: dict[str, Technology]) -> dict:
@@ -130,7 +126,7 @@ def _other_rows(model: str, kind: str, wanted: list[str], techs: dict[str, Techn
     gold = _golden(model) if set(wanted) & {"fpga", "reram", "sfq"} else None
     counted: dict[str, dict] = {}
     needs_graph = set(wanted) & {"reram", "sfq"} or (kind == "codenet" and "asic45" in wanted)
-    graph = _model_graph(model, kind) if needs_graph else None
+    graph = _model_graph(model) if needs_graph else None
     if set(wanted) & {"reram", "sfq"} and gold is not None:
         if graph is not None:
             rows_of = zoo.snn_rows if kind == "snn" else zoo.codenet_rows

@@ -127,7 +127,8 @@ def _zp_range(zp: int) -> int:
 
 
 def codenet_layer(lay, tensors: dict[str, np.ndarray], limit: int | None = None) -> MvmLayer:
-    """A CodenetGraph layer (pw or dw) with its golden input (minus the zero point)."""
+    """A CoDeNet layer (codesign/codenet/graph.py CLayer) with its golden input (minus the
+    zero point)."""
     from codesign.codenet import integer as I
 
     x = np.asarray(tensors[lay.src][:limit], dtype=np.int64)
@@ -157,7 +158,10 @@ def codenet_layer(lay, tensors: dict[str, np.ndarray], limit: int | None = None)
 
 
 def codenet_layers(graph, tensors: dict[str, np.ndarray], limit: int | None = None):
-    """Every layer of a CodenetGraph with its golden inputs (first `limit` frames)."""
+    """Every layer of a CoDeNet graph with its golden inputs (first `limit` frames)."""
+    from codesign.codenet.graph import codenet_net
+
+    graph = codenet_net(graph)
     for lay in graph.layers:
         for k in [lay.src] + ([lay.s_src] if lay.s_src else []):
             if k not in tensors:

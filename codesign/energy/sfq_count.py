@@ -236,7 +236,9 @@ def codenet_layer_counts(lay, tensors: dict[str, np.ndarray], limit: int | None 
 
 
 def codenet_counts(graph, tensors: dict[str, np.ndarray], limit: int | None = None) -> dict:
-    layers = [codenet_layer_counts(lay, tensors, limit) for lay in graph.layers]
+    from codesign.codenet.graph import codenet_net
+
+    layers = [codenet_layer_counts(lay, tensors, limit) for lay in codenet_net(graph).layers]
     return {
         "layers": layers,
         "latency_ps": sum(r["time_ps"] for r in layers),

@@ -68,6 +68,9 @@ def multiplier_width(lay) -> int:
 
 def codenet_asic45(tech: Technology, codenet: dict, graph) -> dict:
     """Per layer: MACs x (multiply at weight width x 8-bit activations + 32-bit add)."""
+    from codesign.codenet.graph import codenet_net
+
+    graph = codenet_net(graph)
     _, h, w = graph.input_shape
     mult8, add32 = tech.si("mult8"), tech.si("add32")
     layers, bits = [], {}

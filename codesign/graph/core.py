@@ -96,6 +96,8 @@ class Graph:
     nodes: list[Node] = field(default_factory=list)
     # the float edge: how the graph's float input maps to its first integer tensor
     input_float: dict = field(default_factory=dict)
+    # facts about the model that no op reads (JSON values: e.g. a detector's class count)
+    meta: dict = field(default_factory=dict)
 
     def add_tensor(self, t: Tensor) -> Tensor:
         if t.name in self.tensors:

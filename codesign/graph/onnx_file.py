@@ -59,8 +59,8 @@ def _value_info(name: str, shape) -> onnx.ValueInfoProto:
     return helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, *map(int, shape)])
 
 
-def to_onnx(graph: Graph, meta: dict | None = None) -> onnx.ModelProto:
-    """The ONNX model of `graph`; `meta` (JSON values) travels with it."""
+def to_onnx(graph: Graph) -> onnx.ModelProto:
+    """The ONNX model of `graph` (its `meta` travels with it)."""
     nodes, inits = [], []
     for n in graph.nodes:
         pnames = [f"{n.name}::{k}" for k in n.params]
@@ -101,16 +101,16 @@ def to_onnx(graph: Graph, meta: dict | None = None) -> onnx.ModelProto:
         "version": VERSION,
         "input_float": graph.input_float,
         "tensors": {t.name: _tensor_meta(t) for t in graph.tensors.values()},
-        "meta": meta or {},
+        "meta": graph.meta,
     }
     helper.set_model_props(model, {FORMAT: json.dumps(doc, sort_keys=True)})
     return model
 
 
-def save(graph: Graph, path: str | Path, meta: dict | None = None) -> Path:
+def save(graph: Graph, path: str | Path) -> Path:
     from codesign.atomic import atomic_path
 
-    model = to_onnx(graph, meta)
+    model = to_onnx(graph)
     with atomic_path(path) as tmp:
         onnx.save(model, str(tmp))
     return Path(path)
@@ -126,8 +126,8 @@ def _tensor(name: str, m: dict) -> Tensor:
     return Tensor(name, tuple(int(s) for s in m["shape"]), itype, real, m.get("source"))
 
 
-def from_onnx(model: onnx.ModelProto, where: str = "ONNX model") -> tuple[Graph, dict]:
-    """(graph, meta) from a model written by to_onnx; a named error for anything else."""
+def from_onnx(model: onnx.ModelProto, where: str = "ONNX model") -> Graph:
+    """The graph of a model written by to_onnx; a named error for anything else."""
     props = {p.key: p.value for p in model.metadata_props}
     if FORMAT not in props:
         raise CodesignError(
@@ -145,16 +145,17 @@ def from_onnx(model: onnx.ModelProto, where: str = "ONNX model") -> tuple[Graph,
             [i.name for i in model.graph.input],
             [o.name for o in model.graph.output],
             input_float=dict(doc.get("input_float", {})),
+            meta=dict(doc.get("meta", {})),
         )
         for i in g.inputs:
             g.add_tensor(tensors[i])
         for pn in model.graph.node:
             g.nodes.append(_node(pn, inits, tensors, g))
         g.validate()
-        return g, dict(doc.get("meta", {}))
+        return g
     except CodesignError:
         raise
-    except (KeyError, ValueError, TypeError, ZeroDivisionError, AttributeError) as e:
+    except (KeyError, IndexError, ValueError, TypeError, ZeroDivisionError, AttributeError) as e:
         raise CodesignError(f"{where}: damaged graph file ({type(e).__name__}: {e})") from None
 
 
@@ -162,6 +163,8 @@ def _node(pn, inits: dict, tensors: dict[str, Tensor], g: Graph) -> Node:
     """One stored node, checked: its op's `infer` must give the stored shapes and ranges."""
     if pn.domain != DOMAIN:
         raise CodesignError(f"node '{pn.name}': op {pn.op_type} not in domain {DOMAIN}")
+    if pn.op_type not in ops.OPS:
+        raise CodesignError(f"node '{pn.name}': unknown op '{pn.op_type}'")
     attrs = {a.name: helper.get_attribute_value(a) for a in pn.attribute}
     pkeys = [p.decode() if isinstance(p, bytes) else p for p in attrs.get("params", [])]
     n_in = len(pn.input) - len(pkeys)
@@ -179,7 +182,13 @@ def _node(pn, inits: dict, tensors: dict[str, Tensor], g: Graph) -> Node:
     for i in node.inputs:
         if i not in g.tensors:
             raise CodesignError(f"node '{pn.name}' reads '{i}' before it is computed")
-    inferred = ops.get(node.op).infer(node, g)
+    try:
+        inferred = ops.get(node.op).infer(node, g)
+    except (KeyError, IndexError, ValueError, TypeError) as e:
+        raise CodesignError(
+            f"node '{pn.name}' ({node.op}): its attrs or params do not fit the op "
+            f"({type(e).__name__}: {e})"
+        ) from None
     if len(inferred) != len(node.outputs):
         raise CodesignError(
             f"node '{pn.name}': {len(node.outputs)} outputs, op gives {len(inferred)}"
@@ -196,8 +205,8 @@ def _node(pn, inits: dict, tensors: dict[str, Tensor], g: Graph) -> Node:
     return node
 
 
-def load(path: str | Path) -> tuple[Graph, dict]:
-    """(graph, meta) from a graph file, with named errors for a missing or damaged one."""
+def load(path: str | Path) -> Graph:
+    """The graph of a graph file, with named errors for a missing or damaged one."""
     path = Path(path)
     if not path.is_file():
         raise CodesignError(f"no graph file at {path} (run `codesign export`)")
@@ -213,6 +222,8 @@ def differences(a: Graph, b: Graph) -> list[str]:
     diffs = []
     if (a.inputs, a.outputs) != (b.inputs, b.outputs):
         diffs.append("graph inputs/outputs")
+    if (a.meta, a.input_float) != (b.meta, b.input_float):
+        diffs.append("graph meta or float edge")
     an, bn = [n.name for n in a.nodes], [n.name for n in b.nodes]
     if an != bn:
         return diffs + [f"nodes {an} != {bn}"]

@@ -8,8 +8,8 @@ LutQuant(indices, codebook, scale) -> weight
     base (POST base b), frac_bits (codebook fractional bits).
 
 Every other codesign op is defined next to the code it belongs to (AsqQuant in
-codesign/quant/asq_int.py, DeformConv/CodenetRequant in
-codesign/codenet/ops.py, ...) and listed in LAZY_OPS, the one registration of the domain:
+codesign/quant/asq_int.py, LogQuant in codesign/quant/adalog_ir.py) and listed in LAZY_OPS,
+the one registration of the domain:
 `load_op` (called by the QONNX frontend for every codesign node) and qonnx's own look-up
 (through `__all__` and the module `__getattr__`) import that module on first use -- so ir/
 never imports every model family up front, and no module registers anything on import.
@@ -69,8 +69,6 @@ custom_op = {"LutQuant": LutQuant}
 LAZY_OPS: dict[str, str] = {
     "AsqQuant": "codesign.quant.asq_int",
     "LogQuant": "codesign.quant.adalog_ir",
-    "DeformConv": "codesign.codenet.ops",
-    "CodenetRequant": "codesign.codenet.ops",
 }
 __all__ = ["LutQuant", *LAZY_OPS]
 

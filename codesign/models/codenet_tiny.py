@@ -2,7 +2,7 @@
 
 Flow (`codesign <verb> codenet_tiny`), every step under build/codenet_tiny/:
   train  -> checkpoint.pt (float + QAT integer model), reports/train.json
-  export -> onnx/model.onnx (integer graph, codesign.DeformConv / CodenetRequant)
+  export -> onnx/model.onnx (the one graph file: Conv / DeformConv / Requant nodes)
   golden -> golden/layers.npz, reports/golden.json (golden == PyTorch integer mode, AP50s)
   rtl    -> rtl/ (codenet_accel for this model + host program), reports/rtl.json (lint, Yosys)
   sim    -> Verilator run vs golden, cycles vs the analytic model, paper-scale accounting:
@@ -215,13 +215,14 @@ def flow_train(model: str = NAME) -> dict:
 
 def flow_export(model: str = NAME) -> dict:
     from codesign.codenet.export import load_graph, to_graph, write_onnx
+    from codesign.codenet.graph import codenet_net
     from codesign.codenet.model import BLOCK
 
     _, _, qm, cfg = load()
     size = int(cfg["data"]["size"])
     g = to_graph(qm, NAME, (BLOCK * BLOCK, size // BLOCK, size // BLOCK), BLOCK, BLOCK)
     path = write_onnx(g, paths.onnx_path(NAME))
-    back = load_graph(path, NAME)
+    back = codenet_net(load_graph(path, NAME))
     return {
         "path": str(path),
         "macs": back.macs(),
@@ -253,22 +254,23 @@ def _ap(head_real: np.ndarray, ds, classes: int, stride: int) -> float:
 
 def flow_golden(model: str = NAME) -> dict:
     """Golden model on the test split vs PyTorch integer mode (every layer), and AP50s."""
-    import codesign.ir.custom_ops  # noqa: F401  (the codesign domain: DeformConv, ...)
     from codesign.codenet import golden
     from codesign.codenet.export import load_graph
+    from codesign.codenet.graph import codenet_net
     from codesign.ir.compare import compare_layers
 
-    g = load_graph(paths.onnx_path(NAME), NAME)
+    graph = load_graph(paths.onnx_path(NAME), NAME)
+    g = codenet_net(graph)
     fm, rm, qm, cfg = load()
     _, te = data(cfg)
     x = torch.as_tensor(te.images)
     t0 = time.time()
-    gt = golden.run(g, golden.image_to_input(g, te.images))
+    gt = golden.run(graph, golden.image_to_input(graph, te.images))
     golden_s = time.time() - t0
     names = [lay.name for lay in g.layers]
     pt = {k: v.numpy().astype(np.int64) for k, v in qm.forward_int(x).items()}
     cmp = compare_layers(gt, pt, ["input", *names], "golden", "pytorch")
-    qonnx_ok = _qonnx_check(g, gt)
+    qonnx_ok = _qonnx_check(g, gt)  # the file's wiring; PyTorch integer mode is the oracle
     with torch.no_grad():
         ap = {
             "float": _ap(fm(x).numpy(), te, g.classes, g.stride),
@@ -276,7 +278,9 @@ def flow_golden(model: str = NAME) -> dict:
             "quant_rounded_pytorch": _ap(
                 qm.head_real(torch.as_tensor(pt["head"])).numpy(), te, g.classes, g.stride
             ),
-            "quant_rounded_golden": _ap(golden.head_real(g, gt["head"]), te, g.classes, g.stride),
+            "quant_rounded_golden": _ap(
+                golden.head_real(graph, gt["head"]), te, g.classes, g.stride
+            ),
         }
     report = {
         "model": NAME,
@@ -302,16 +306,12 @@ def flow_golden(model: str = NAME) -> dict:
 
 
 def _qonnx_check(g, gt: dict) -> bool:
-    """qonnx execute_onnx of the exported file (custom ops' numpy code) == golden, image 0."""
-    from qonnx.core.modelwrapper import ModelWrapper
-    from qonnx.core.onnx_exec import execute_onnx
-    from qonnx.transformation.infer_shapes import InferShapes
+    """qonnx's executor on the exported graph file == golden, image 0 (a check of the file's
+    wiring: each node runs its registry op, codesign/graph/qonnx_ops.py)."""
+    from codesign.graph.qonnx_ops import run_with_qonnx
 
-    m = ModelWrapper(str(paths.onnx_path(NAME))).transform(InferShapes())
-    ctx = execute_onnx(
-        m, {"input": gt["input"][:1].astype(np.float32)}, return_full_exec_context=True
-    )
-    return all(np.array_equal(ctx[lay.name].astype(np.int64), gt[lay.name][:1]) for lay in g.layers)
+    ctx = run_with_qonnx(paths.onnx_path(NAME), gt["input"][:1])
+    return all(np.array_equal(ctx[lay.name], gt[lay.name][:1]) for lay in g.layers)
 
 
 def _golden_tensors() -> dict[str, np.ndarray]:
@@ -366,10 +366,12 @@ def flow_sim(model: str = NAME, cfg: dict | None = None) -> dict:
     """Verilator run of the accelerator on a few test images; writes reports/codenet.json + PNG."""
     from codesign.codenet import centernet, golden, perf, plot, rtl
     from codesign.codenet.export import load_graph
+    from codesign.codenet.graph import codenet_net
     from codesign.codenet.paper_scale import accounting
 
     cfg = cfg or config()
-    g = load_graph(paths.onnx_path(NAME), NAME)
+    graph = load_graph(paths.onnx_path(NAME), NAME)
+    g = codenet_net(graph)
     gt = _golden_tensors()
     rtl_dir = paths.model_dir(NAME) / "rtl"
     man = rtl_manifest.load(rtl_dir, "codenet")
@@ -378,7 +380,7 @@ def flow_sim(model: str = NAME, cfg: dict | None = None) -> dict:
     sim = rtl.simulate(rtl_dir, gt, images, paths.model_dir(NAME) / "sim")
     sim_s = time.time() - t0
     pa, pe = man["hw"]["PA"], man["hw"]["PE"]
-    model_c = perf.graph_cycles(g, pa, pe)
+    model_c = perf.graph_cycles(graph, pa, pe)
     sim_total = sum(sim["cycles"].values())
     model_total = sum(r["model_cycles"] for r in model_c.values())
     ideal_total = sum(r["ideal_cycles"] for r in model_c.values())
@@ -417,7 +419,7 @@ def flow_sim(model: str = NAME, cfg: dict | None = None) -> dict:
     )
     _, te = data(load()[3])  # the test split the golden tensors were computed on
     show = list(range(min(4, len(te))))
-    dets = centernet.decode(golden.head_real(g, gt["head"][show]), g.classes, g.stride)
+    dets = centernet.decode(golden.head_real(graph, gt["head"][show]), g.classes, g.stride)
     png = plot.draw_detections(
         te.images[show],
         dets,

@@ -142,9 +142,9 @@ def export(model: str) -> dict:
     _, _, xte, _ = mod.data(cfg)
     graph = net.to_graph(int(xte.shape[1]), model)
     spec = spiking_net(graph)
-    onnx_file = graph_file.save(graph, paths.onnx_path(model), {"family": "snn"})
+    onnx_file = graph_file.save(graph, paths.onnx_path(model))
     nir_file = nir_io.save(graph, paths.model_dir(model) / "nir" / "model.nir")
-    onnx_diffs = graph_file.differences(graph, graph_file.load(onnx_file)[0])
+    onnx_diffs = graph_file.differences(graph, graph_file.load(onnx_file))
     nir_diffs = graph_file.differences(graph, nir_io.load(nir_file))
     report = {
         "model": model,
@@ -235,7 +235,7 @@ def load_graph(model: str):
     """The exported graph file of a spiking model (`codesign export` writes it)."""
     from codesign.graph import onnx_file as graph_file
 
-    return graph_file.load(paths.onnx_path(model))[0]
+    return graph_file.load(paths.onnx_path(model))
 
 
 def rtl(model: str) -> dict:

@@ -117,7 +117,7 @@ def build(
             if lay[key].shape != (oc,):
                 raise CodesignError(f"layer '{lay['name']}': {key} shape {lay[key].shape}")
     v_bits = int(v_bits) or membrane_bits(layers)
-    g = Graph(name=name, inputs=["input"], outputs=[])
+    g = Graph(name=name, inputs=["input"], outputs=[], meta={"family": "snn", "readout": readout})
     shape = (int(steps), *(int(s) for s in input_shape))
     g.add_tensor(Tensor("input", shape, IntType(0, 1)))
     nd = len(shape) - 1

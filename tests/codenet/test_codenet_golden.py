@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from codesign.codenet import export, golden
+from codesign.codenet.graph import codenet_net
 from codesign.codenet.model import FloatCodeNet, QuantCodeNet
 from codesign.data.detection import make_detection_set
 from codesign.errors import CodesignError
@@ -52,21 +53,18 @@ def test_qat_forward_is_the_integer_model(small):
     torch.testing.assert_close(qm(x).double(), qm.head_real(q), rtol=0, atol=0)
 
 
-def test_qonnx_execution_equals_golden(small):
-    from qonnx.core.modelwrapper import ModelWrapper
-    from qonnx.core.onnx_exec import execute_onnx
-    from qonnx.transformation.infer_shapes import InferShapes
-
-    import codesign.ir.custom_ops  # noqa: F401
+def test_qonnx_execution_of_the_graph_file_equals_golden(small):
+    """The file's wiring: qonnx's executor runs each node's registry op (not an oracle)."""
+    from codesign.graph.onnx_file import DOMAIN
+    from codesign.graph.qonnx_ops import run_with_qonnx
 
     _, ds, path = small
     g = export.load_graph(path)
     gt = golden.run(g, golden.image_to_input(g, ds.images[:1]))
-    m = ModelWrapper(str(path)).transform(InferShapes())
-    ctx = execute_onnx(m, {"input": gt["input"].astype(np.float32)}, return_full_exec_context=True)
-    for lay in g.layers:
-        assert np.array_equal(ctx[lay.name].astype(np.int64), gt[lay.name]), lay.name
-    assert any(n.op_type == "DeformConv" and n.domain == "codesign" for n in m.graph.node)
+    ctx = run_with_qonnx(path, gt["input"])
+    for lay in codenet_net(g).layers:
+        assert np.array_equal(ctx[lay.name], gt[lay.name]), lay.name
+    assert any(n.op_type == "DeformConv" and n.domain == DOMAIN for n in onnx.load(path).graph.node)
 
 
 def test_planted_bias_fault_is_named(small):
@@ -74,7 +72,7 @@ def test_planted_bias_fault_is_named(small):
     g = export.load_graph(path)
     x = golden.image_to_input(g, ds.images[:2])
     ref = golden.run(g, x)
-    g.layer("dw2").bias[3] += 5
+    g.producer("dw2").params["add"][3] += 5 << 16  # dw2's post-bias, channel 3
     rep = compare_layers(ref, golden.run(g, x), None, "golden", "faulty")
     assert rep["first_mismatch"]["layer"] == "dw2" and rep["first_mismatch"]["index"][0] == 3
 
@@ -91,5 +89,10 @@ def test_bad_files_named(small, tmp_path):
     m.graph.node[1].op_type = "Frobnicate"
     odd = tmp_path / "odd.onnx"
     onnx.save(m, odd)
-    with pytest.raises(CodesignError, match=f"node '{m.graph.node[1].name}': unsupported op"):
+    with pytest.raises(CodesignError, match=f"node '{m.graph.node[1].name}': unknown op 'Frob"):
+        export.load_graph(odd)
+    m = onnx.load(path)
+    m.graph.node[1].op_type = "MaxPool"  # a known op where the file says a Requant: shapes differ
+    onnx.save(m, odd)
+    with pytest.raises(CodesignError, match=f"node '{m.graph.node[1].name}'"):
         export.load_graph(odd)

@@ -113,11 +113,18 @@ def test_graph_deformconv_equals_the_accelerators_addressing():
     assert np.array_equal(golden.deform_acc(x, s, w), want)
 
 
-def test_other_rounding_rule_is_refused_by_layer():
-    from codesign.codenet.graph import CLayer, CodenetGraph
+def test_a_requantisation_other_than_codenets_is_refused_by_node():
+    """The CoDeNet backends take only the accelerator's rule; another Requant (here shift 15)
+    is named, while the golden executor still runs the graph."""
+    from codenet_testgraphs import spec
 
-    lay = CLayer("pw0", "pw", "input", np.ones((2, 2)), [1, 1], [0, 0], False, -8, 0, -8, 0, 8)
-    lay.rule = "codenet_neg_half"
-    g = CodenetGraph("t", (2, 3, 3), -8, I.ZP, [lay], 2, 4, 4)
-    with pytest.raises(CodesignError, match="'pw0'.*codenet_neg_half"):
-        golden.run(g, np.zeros((1, 2, 3, 3), np.int64))
+    from codesign.codenet.graph import build, codenet_net
+    from codesign.graph.execute import run
+
+    lay = spec("pw0", "pw", "input", np.ones((2, 2)), [1, 1], [0, 0], False, -8, 0, 8)
+    g = build("t", (2, 3, 3), [lay], 2, 4, 4)
+    codenet_net(g)
+    g.nodes[-1].attrs["shift"] = 15
+    with pytest.raises(CodesignError, match="node 'pw0' \\(Requant\\): not CoDeNet's requant"):
+        codenet_net(g)
+    run(g, np.zeros((1, 2, 3, 3), np.int64))

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from codenet_testgraphs import spec
 
-from codesign.codenet import integer as I
-from codesign.codenet.graph import CLayer
 from codesign.codenet.model import QLayer, post_frac_bits
 from codesign.errors import CodesignError
 from codesign.paths import using_workspace
@@ -91,42 +90,32 @@ def test_config_checks_the_quant_section():
             ct.config({"quant": q})
 
 
+def _one(*args, **kw):
+    from codesign.codenet.graph import build, codenet_net
+
+    return codenet_net(build("t", (3, 4, 4), [spec("p", "pw", "input", *args, **kw)], 0, 4, 4))
+
+
 def test_graph_layer_with_codebook():
-    args = ("p", "pw", "input")
-    ok = CLayer(
-        *args, [[64, -45, 0]], [100], [0], False, 0, 0, 0, 0, 3, codebook=[-64, -45, 0, 45, 64]
-    )
-    assert ok.codebook == (-64, -45, 0, 45, 64)
+    ok = _one([[64, -45, 0]], [100], [0], False, 0, 0, 3, codebook=[-64, -45, 0, 45, 64])
+    assert ok.layers[0].codebook == (-64, -45, 0, 45, 64)
     with pytest.raises(CodesignError, match="weight 30 is not in its codebook"):
-        CLayer(*args, [[64, 30, 0]], [100], [0], False, 0, 0, 0, 0, 3, codebook=[-64, 0, 64])
+        _one([[64, 30, 0]], [100], [0], False, 0, 0, 3, codebook=[-64, 0, 64])
     with pytest.raises(CodesignError, match="do not fit 2-bit indices"):
-        CLayer(
-            *args, [[64, 0, 0]], [100], [0], False, 0, 0, 0, 0, 2, codebook=[-64, -32, 0, 32, 64]
-        )
+        _one([[64, 0, 0]], [100], [0], False, 0, 0, 2, codebook=[-64, -32, 0, 32, 64])
     with pytest.raises(CodesignError, match="weight outside 3 bits"):  # uniform rule unchanged
-        CLayer(*args, [[64, 0, 0]], [100], [0], False, 0, 0, 0, 0, 3)
+        _one([[64, 0, 0]], [100], [0], False, 0, 0, 3)
 
 
 def test_rtl_rejects_weights_beyond_the_8_bit_container():
     from codesign.codenet import rtl
-    from codesign.codenet.graph import CodenetGraph
+    from codesign.codenet.graph import build, codenet_net
 
-    lay = CLayer(
-        "p",
-        "pw",
-        "input",
-        np.full((4, 16), 128),
-        np.full(4, 100),
-        np.zeros(4),
-        False,
-        0,
-        0,
-        0,
-        0,
-        8,
-        codebook=[-128, 0, 128],
+    w = np.full((4, 16), 128)
+    lay = spec(
+        "p", "pw", "input", w, np.full(4, 100), np.zeros(4), False, 0, 0, 8, codebook=[-128, 0, 128]
     )
-    g = CodenetGraph("t", (16, 16, 16), -8, I.ZP, [lay], 0, 4, 4)
+    g = codenet_net(build("t", (16, 16, 16), [lay], 0, 4, 4))
     with pytest.raises(CodesignError, match="signed 8-bit weight container"):
         rtl.program(g, rtl.hw_params(g, 4, 4))
 
@@ -160,12 +149,13 @@ def test_post_export_carries_codebooks_and_golden_is_exact(post_flow):
 
 def test_post_checkpoint_reloads_the_same_integer_model(post_flow):
     from codesign.codenet.export import load_graph
+    from codesign.codenet.graph import codenet_net
     from codesign.models import codenet_tiny as ct
 
     _, _, _, _, root = post_flow
     with using_workspace(root):
         _, _, qm, _ = ct.load()
-        g = load_graph(root / "codenet_tiny" / "onnx" / "model.onnx")
+        g = codenet_net(load_graph(root / "codenet_tiny" / "onnx" / "model.onnx"))
     for lay, cl in zip(qm.layers, g.layers, strict=True):
         assert np.array_equal(lay.int_params()["weight"], cl.weight), lay.name
         if lay.wq is not None:

@@ -6,22 +6,24 @@ import json
 
 import numpy as np
 import pytest
+from codenet_testgraphs import spec
 
 from codesign.codenet import golden, perf, rtl
-from codesign.codenet.graph import CLayer, CodenetGraph
+from codesign.codenet.graph import build, codenet_net
+from codesign.graph.core import Graph
 from codesign.rtl.toolenv import which
 
 pytestmark = pytest.mark.skipif(which("verilator") is None, reason="verilator not installed")
 
 
-def random_graph(seed: int = 0) -> CodenetGraph:
+def random_graph(seed: int = 0) -> Graph:
     """8 channels at 16x16; the scale layer's outputs span -7..8 and beyond (clamped in dw1)."""
     r = np.random.default_rng(seed)
 
     def lay(name, kind, src, cin, cout, relu, bits=4, s_src=None, scale=(2000, 9000), bias=50):
         qm = 2 ** (bits - 1) - 1
         w = r.integers(-qm, qm + 1, (cout, 9) if kind == "dw" else (cout, cin))
-        return CLayer(
+        return spec(
             name,
             kind,
             src,
@@ -29,8 +31,6 @@ def random_graph(seed: int = 0) -> CodenetGraph:
             r.integers(*scale, cout),
             r.integers(-bias, bias + 1, cout),
             relu,
-            0,
-            0,
             0,
             0,
             bits,
@@ -44,7 +44,7 @@ def random_graph(seed: int = 0) -> CodenetGraph:
         lay("pw1", "pw", "dw1", 8, 8, True),
         lay("head", "pw", "pw1", 8, 7, False),
     ]
-    return CodenetGraph("codenet_rtltest", (16, 16, 16), -8, -128, layers, 3, 4, 4)
+    return build("codenet_rtltest", (16, 16, 16), layers, 3, 4, 4, -8, -128)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_rtl_equals_golden_every_layer(sim_run):
     s = set(np.unique(scale_from_q(gt["off1"])).tolist())
     assert min(s) == -7 and max(s) == 8 and len(s) >= 8  # clamped, negative and large dilations
     assert res["mismatches"] == 0, res["first_mismatch"]
-    assert set(res["layer_mismatches"]) == {lay.name for lay in g.layers}
+    assert set(res["layer_mismatches"]) == {lay.name for lay in codenet_net(g).layers}
 
 
 def test_cycle_model_within_5_percent(sim_run):

@@ -12,6 +12,7 @@ from zoo_fixtures import (
 )
 
 from codesign.codenet import golden as cgolden
+from codesign.codenet.graph import codenet_net
 from codesign.energy import im2col
 from codesign.snn import golden as sgolden
 from codesign.snn.graph import spiking_net
@@ -51,7 +52,7 @@ def test_codenet_layers_equal_the_golden_accumulators():
     g = codenet_graph()
     t = cgolden.run(g, codenet_input(g), accumulators=True)
     assert len(np.unique(np.clip(t["off1"], -7, 8))) > 1  # the deformable taps move
-    for lay, m in zip(g.layers, im2col.codenet_layers(g, t), strict=True):
+    for lay, m in zip(codenet_net(g).layers, im2col.codenet_layers(g, t), strict=True):
         acc = t[f"{lay.name}.acc"]  # (N, O, H, W), sum w * x over raw int8 inputs
         # the crossbar sees x - zp; the zp * sum(w) term is a per-output constant
         zp_term = lay.in_zp * lay.weight.sum(axis=1)

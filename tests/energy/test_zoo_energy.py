@@ -6,7 +6,6 @@ in a private build folder, and `codesign energy <model> --targets all` runs on t
 
 import json
 
-import numpy as np
 import pytest
 from test_energy_cli import two_layer_graph, write_model
 from zoo_fixtures import (
@@ -121,8 +120,6 @@ def test_codenet_asic45_prices_each_layers_weight_width(zoo_build):
     """Fixture: 4x4 pixels; stem 2x2 and off1 1x2 at 8 bits, dw1 2x9 and head 3x2 at 4 bits.
     A MAC costs mult8 x (weight bits x 8 / 64) + add32. POST weights are multiplied as their
     decoded codebook level: levels up to 64 need 7 bits + sign = 8, whatever the index bits."""
-    import dataclasses
-
     from zoo_fixtures import write_codenet as rewrite
 
     from codesign.energy.techfile import load_all
@@ -135,13 +132,7 @@ def test_codenet_asic45_prices_each_layers_weight_width(zoo_build):
     want |= {"dw1": 288 * (m8 / 2 + a32), "head": 96 * (m8 / 2 + a32)}
     assert got == pytest.approx(want)
 
-    g = codenet_graph()
-    cb = (-64, -45, -32, 0, 32, 45, 64)
-    rng = np.random.default_rng(0)
-    post_head = dataclasses.replace(
-        g.head, weight=rng.choice(cb, g.head.weight.shape), weight_bits=3, codebook=cb
-    )
-    g.layers[-1] = post_head
+    g = codenet_graph(head_codebook=(-64, -45, -32, 0, 32, 45, 64))
     rewrite("codenet_tiny", g, codenet_input(g))
     e = cli.compute("codenet_tiny", ["asic45"])["targets"]["asic45"]
     got = {r["layer"]: r["pJ"] for r in e["layers"]}

@@ -22,8 +22,11 @@ from codesign.atomic import write_json
 from codesign.graph.core import Graph
 from codesign.snn.graph import build, spiking_net
 
-# the SNN test graphs live in tests/snn (pytest puts only this folder on sys.path)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "snn"))
+# the SNN and CoDeNet test graphs live in tests/snn and tests/codenet (pytest puts only this
+# folder on sys.path)
+for _folder in ("snn", "codenet"):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / _folder))
+from codenet_testgraphs import spec  # noqa: E402
 from snn_testgraphs import random_dense_graph, random_hd_graph, random_spikes  # noqa: E402
 
 
@@ -65,52 +68,44 @@ snn_hd_graph = partial(
 spikes = partial(random_spikes, dtype=np.int64)
 
 
-def codenet_graph(c: int = 2, hw: int = 4):
+def codenet_graph(c: int = 2, hw: int = 4, head_codebook: tuple[int, ...] | None = None):
+    """stem -> off1 -> dw1 -> head; head_codebook: the head's weights drawn from these POST
+    levels (3-bit indices)."""
     from codesign.codenet import integer as I
-    from codesign.codenet.graph import CLayer, CodenetGraph
+    from codesign.codenet.graph import build
 
     rng = np.random.default_rng(3)
 
-    def pw(name, src, cout, cin, bits, relu, in_zp, out_zp):
+    def pw(name, src, cout, cin, bits, relu, out_zp):
         q = 2 ** (bits - 1) - 1
-        return CLayer(
+        w = rng.integers(-q, q + 1, (cout, cin))
+        return spec(
             name,
             "pw",
             src,
-            rng.integers(-q, q + 1, (cout, cin)),
+            w,
             np.full(cout, 9000),
             rng.integers(-5, 6, cout),
             relu,
-            -8,
-            in_zp,
             -8,
             out_zp,
             bits,
         )
 
-    stem = pw("stem", "input", c, c, 8, True, I.ZP, I.ZP)
-    off = pw("off1", "stem", 1, c, 8, False, I.ZP, 0)
-    dw = CLayer(
-        "dw1",
-        "dw",
-        "stem",
-        rng.integers(-7, 8, (c, 9)),
-        np.full(c, 12000),
-        np.zeros(c, np.int64),
-        False,
-        -8,
-        I.ZP,
-        -8,
-        0,
-        4,
-        s_src="off1",
-    )
-    head = pw("head", "dw1", 3, c, 4, False, 0, 0)
-    return CodenetGraph("cn_small", (c, hw, hw), -8, I.ZP, [stem, off, dw, head], 2, 4, 4)
+    stem = pw("stem", "input", c, c, 8, True, I.ZP)
+    off = pw("off1", "stem", 1, c, 8, False, 0)
+    w = rng.integers(-7, 8, (c, 9))
+    dw = spec("dw1", "dw", "stem", w, np.full(c, 12000), np.zeros(c), False, -8, 0, 4, s_src="off1")
+    head = pw("head", "dw1", 3, c, 4, False, 0)
+    if head_codebook is not None:
+        cb = tuple(head_codebook)
+        w = np.random.default_rng(0).choice(cb, head["weight"].shape)
+        head = {**head, "weight": w, "weight_bits": 3, "codebook": cb}
+    return build("cn_small", (c, hw, hw), [stem, off, dw, head], 2, 4, 4)
 
 
 def codenet_input(graph, n: int = 6) -> np.ndarray:
-    return np.random.default_rng(4).integers(-128, 128, (n, *graph.input_shape))
+    return np.random.default_rng(4).integers(-128, 128, (n, *graph.tensors["input"].shape))
 
 
 def write_snn(model: str, graph: Graph, x: np.ndarray) -> dict:
@@ -118,7 +113,7 @@ def write_snn(model: str, graph: Graph, x: np.ndarray) -> dict:
     from codesign.snn import golden
     from codesign.snn.report import statistics
 
-    onnx_file.save(graph, paths.onnx_path(model), {"family": "snn"})
+    onnx_file.save(graph, paths.onnx_path(model))
     t = golden.run(graph, x)
     paths.golden_dir(model).mkdir(parents=True, exist_ok=True)
     np.savez(paths.golden_dir(model) / "layers.npz", **t)
@@ -137,18 +132,20 @@ def write_snn(model: str, graph: Graph, x: np.ndarray) -> dict:
 
 def write_codenet(model: str, graph, x: np.ndarray) -> dict:
     from codesign.codenet import export, golden
+    from codesign.codenet.graph import codenet_net
 
     export.write_onnx(graph, paths.onnx_path(model))
     t = golden.run(graph, x)
     paths.golden_dir(model).mkdir(parents=True, exist_ok=True)
     np.savez(paths.golden_dir(model) / "layers.npz", **t)
-    _, h, w = graph.input_shape
-    perf = {lay.name: {"ideal_cycles": float(lay.weight.size * h * w / 4)} for lay in graph.layers}
+    net = codenet_net(graph)
+    _, h, w = net.input_shape
+    perf = {lay.name: {"ideal_cycles": float(lay.weight.size * h * w / 4)} for lay in net.layers}
     write_json(
         paths.reports_dir(model) / "codenet.json",
         {
             "model": model,
-            "macs_per_frame": graph.macs(),
+            "macs_per_frame": net.macs(),
             "performance": {"sim_cycles_per_frame": 900, "pa": 2, "pe": 2, "layers": perf},
             "resources": {"LUT": 500, "FF": 100, "DSP": 4, "BRAM": 1, "CARRY": 20},
         },

@@ -42,12 +42,12 @@ def test_nir_lif_parameters_are_the_shift_leak(dense_graph):
 @pytest.mark.parametrize("graph_name", ["dense_graph", "hd_graph"])
 def test_graph_file_round_trip_and_qonnx_execution(graph_name, request, tmp_path):
     graph = request.getfixturevalue(graph_name)
-    path = onnx_file.save(graph, tmp_path / "m.onnx", {"family": "snn"})
+    path = onnx_file.save(graph, tmp_path / "m.onnx")
     model = onnx.load(str(path))
     ops = {(n.domain, n.op_type) for n in model.graph.node}
     assert (DOMAIN, "Delay") in ops and (DOMAIN, "LIF") in ops
-    back, meta = onnx_file.load(path)
-    assert onnx_file.differences(graph, back) == [] and meta == {"family": "snn"}
+    back = onnx_file.load(path)
+    assert onnx_file.differences(graph, back) == [] and back.meta["family"] == "snn"
     x = random_spikes(graph, 3)
     ref = golden.run(graph, x)
     out = run_with_qonnx(path, x)  # the file's wiring, through qonnx's executor
