@@ -23,6 +23,7 @@ import torch
 from codesign import golden_io, paths
 from codesign.atomic import atomic_path, write_json
 from codesign.delta import data, golden, rtl, train
+from codesign.delta.graph import check_theta
 from codesign.delta.model import DeltaSeqNet, integer_tensors
 from codesign.errors import CodesignError
 from codesign.ir.compare import compare_layers
@@ -96,25 +97,29 @@ def evaluate(model: DeltaSeqNet, x: np.ndarray, y: np.ndarray, val: tuple | None
 
     `val` (x, y): validation sequences, golden accuracy only (θ is chosen on it).
     """
-    params = model.to_params()
-    val_ok = None if val is None else golden.run(params, val[0])["readout"].argmax(1) == val[1]
-    g = golden.run(params, x)
+    graph = model.to_graph(int(np.shape(x)[1]))
+    if val is None:
+        val_ok = None
+    else:
+        vg = model.to_graph(int(np.shape(val[0])[1]))
+        val_ok = golden.run(vg, val[0])["readout"].argmax(1) == val[1]
+    g = golden.run(graph, x)
     pt = integer_tensors(model, x)
     cmp = compare_layers(g, pt, golden.ORDER, "golden", "pytorch")
     first = cmp["first_mismatch"]
     if first and isinstance(first["index"], list) and len(first["index"]) == 2:
         first = {**first, "step": first["index"][0], "index": first["index"][1]}
     return {
-        "params": params,
+        "graph": graph,
         "tensors": g,
         "val_correct": val_ok,
         "row": {
-            "threshold": params.theta,
+            "threshold": int(model.theta),
             "accuracy": float((g["readout"].argmax(1) == y).mean()),
             "accuracy_pytorch": float((pt["readout"].argmax(1) == y).mean()),
             "accuracy_val": None if val_ok is None else float(val_ok.mean()),
             "sparsity": golden.sparsity(g["delta"]),
-            **golden.macs(params, g["delta"]),
+            **golden.macs(graph, g["delta"]),
             "mismatches": cmp["mismatches"],
             "first_mismatch": first,
         },
@@ -158,9 +163,9 @@ def run(
     cfg = train.config(overrides)
     if thresholds is not None:
         cfg["thresholds"] = list(thresholds)
-    thetas = sorted({0, *(golden.check_theta(t) for t in cfg["thresholds"])})
+    thetas = sorted({0, *(check_theta(t) for t in cfg["thresholds"])})
     if threshold is not None:
-        thetas = sorted({*thetas, golden.check_theta(threshold)})
+        thetas = sorted({*thetas, check_theta(threshold)})
     if sim_samples < 0:
         raise CodesignError(f"--sim-samples must be >= 0, got {sim_samples}")
     if pe < 1 or int(cfg["model"]["mid"]) % pe:
@@ -241,9 +246,9 @@ def _rtl(ev: dict, variants: list[int], chosen: int, n: int, pe: int, simulator:
         e = ev[th]
         tensors = {k: v[:n] for k, v in e["tensors"].items() if v.ndim == 3}
         rdir = mdir / "rtl" / f"theta_{th}"
-        rtl.write_tables(e["params"], pe, rdir)
+        rtl.write_tables(e["graph"], pe, rdir)
         sim_dir = mdir / "rtl_sim" / f"theta_{th}"  # one cached Verilator build per variant
-        rep = rtl.simulate(e["params"], tensors["front"], tensors, rdir, sim_dir, simulator)
+        rep = rtl.simulate(e["graph"], tensors["front"], tensors, rdir, sim_dir, simulator)
         out["rtl"][f"theta_{th}"] = rep
         out["rtl_mismatches"] += rep["mismatches"]
         if rep["first_mismatch"] and out["rtl_first_mismatch"] is None:

@@ -17,8 +17,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from codesign.delta.data import IN_EXP, PIXELS
-from codesign.delta.golden import DeltaParams, IntLayer, check_theta, dyadic_requant
+from codesign.delta.golden import dyadic_requant
+from codesign.delta.graph import IntLayer, build, check_theta
 from codesign.errors import CodesignError
+from codesign.graph.core import Graph
 from codesign.quant.linear import QuantLinear, make_weight_quant
 
 LOGIT_BITS = 8
@@ -149,8 +151,9 @@ class DeltaSeqNet(nn.Module):
 
     # export ----------------------------------------------------------------------------------
     @torch.no_grad()
-    def to_params(self) -> DeltaParams:
-        """The integer model: weights, biases, exact multiplier/shift requantisers, θ."""
+    def to_graph(self, steps: int, theta: int | None = None) -> Graph:
+        """The integer model on the one graph for `steps`-step sequences: weights, biases, exact
+        multiplier/shift requantisers, θ (the model's own unless given)."""
         if not bool(self.qat):
             raise CodesignError(
                 "delta model: integer parameters need a QAT model (start_qat first)"
@@ -171,7 +174,8 @@ class DeltaSeqNet(nn.Module):
             b = torch.round(lin.bias.detach().double() / acc_scale).numpy().astype(np.int64)
             rq = dyadic_requant(ei, s_w.numpy(), eo, lo, hi)
             layers.append(IntLayer(name, w, b, rq))
-        return DeltaParams(*layers, theta=int(self.theta), act_bits=self.act_bits)
+        th = int(self.theta) if theta is None else theta
+        return build(*layers, theta=th, steps=steps, act_bits=self.act_bits)
 
 
 def integer_tensors(model: DeltaSeqNet, x_codes: np.ndarray) -> dict[str, np.ndarray]:

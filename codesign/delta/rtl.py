@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from codesign.atomic import atomic_dir
-from codesign.delta.golden import DeltaParams
+from codesign.delta.graph import DeltaNet, delta_net
 from codesign.errors import CodesignError
+from codesign.graph.core import Graph
 from codesign.ir.compare import compare_layers
 from codesign.rtl import manifest as rtl_manifest
 from codesign.rtl.hexmem import pack_word, read_hex, to_unsigned, write_hex
@@ -41,7 +42,7 @@ def _bits_signed(v: int) -> int:
     return max(2, int(abs(int(v))).bit_length() + 1)
 
 
-def hw_params(params: DeltaParams, pe: int) -> dict:
+def hw_params(params: DeltaNet, pe: int) -> dict:
     """Verilog parameters of delta_layer for this consumer (widths from the worst case)."""
     c = params.consumer
     h1, h0 = c.shape
@@ -71,11 +72,10 @@ def hw_params(params: DeltaParams, pe: int) -> dict:
     }
 
 
-def write_tables(
-    params: DeltaParams, pe: int, out_dir: str | Path, model: str = "delta_seq"
-) -> dict:
+def write_tables(graph: Graph, pe: int, out_dir: str | Path, model: str = "delta_seq") -> dict:
     """The layer's sources, consumer tables and manifest.json as the folder out_dir (replaced
     as a whole); returns the manifest."""
+    params = delta_net(graph)
     hp = hw_params(params, pe)
     with atomic_dir(out_dir) as tmp:
         c = params.consumer
@@ -177,7 +177,7 @@ def cycle_stats(cycles: list[int], events: np.ndarray, man: dict) -> dict:
 
 
 def simulate(
-    params: DeltaParams,
+    graph: Graph,
     front: np.ndarray,
     golden_tensors: dict[str, np.ndarray],
     rtl_dir: str | Path,
@@ -189,6 +189,7 @@ def simulate(
     """Run the bench on `front` codes (N, T, h0); compare with the golden tensors per step."""
     from codesign.verify.runner import run_bench
 
+    params = delta_net(graph)
     rtl_dir, build_dir = Path(rtl_dir).resolve(), Path(build_dir).resolve()
     man = rtl_manifest.load(rtl_dir, "delta")
     hp = man["params"]

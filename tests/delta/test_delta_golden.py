@@ -10,6 +10,7 @@ from delta_testutil import QUICK
 
 from codesign.delta import flow, golden
 from codesign.delta.cli import main as cli_main
+from codesign.delta.graph import delta_net
 from codesign.delta.model import integer_tensors
 from codesign.delta.rtl import step_mismatch
 from codesign.errors import CodesignError
@@ -25,7 +26,7 @@ def test_golden_equals_pytorch_on_every_layer_and_step(quick_models, theta):
     assert r["mismatches"] == 0, r["first_mismatch"]
     assert r["threshold"] == theta
     assert r["accuracy"] > 0.4  # 10 classes: a trained model, not chance
-    g, p = e["tensors"], e["params"]
+    g, p = e["tensors"], delta_net(e["graph"])
     if theta == 0:
         # the accumulated deltas equal the dense layer on Q(a_t) at every step
         dense = np.einsum("oc,ntc->nto", p.consumer.weight, g["front"]) + p.consumer.bias
@@ -39,7 +40,10 @@ def test_golden_equals_pytorch_on_every_layer_and_step(quick_models, theta):
 def test_threshold_buys_sparsity(quick_models):
     models, sets = quick_models
     x, _ = sets["test"]
-    s = {th: golden.sparsity(golden.run(models[th].to_params(), x)["delta"]) for th in (0, 8)}
+    s = {
+        th: golden.sparsity(golden.run(models[th].to_graph(x.shape[1]), x)["delta"])
+        for th in (0, 8)
+    }
     assert s[8] > s[0] + 0.1
 
 
@@ -48,10 +52,10 @@ def test_planted_weight_fault_is_named_by_layer_step_and_index(quick_models):
     x = sets["test"][0][:40]
     m = models[8]
     ref = integer_tensors(m, x)
-    p = m.to_params()
+    p = m.to_graph(x.shape[1])
     good = golden.run(p, x)
     o, i = 5, int(np.argmax((good["delta"] != 0).sum(axis=(0, 1))))  # a busy input
-    p.consumer.weight[o, i] ^= 1 << 3  # flip one bit of W1[o][i]
+    p.producer("consumer_mac").params["weight"][o, i, 0] ^= 1 << 3  # flip one bit of W1[o][i]
     bad = golden.run(p, x)
     cmp = compare_layers(bad, ref, golden.ORDER, "golden", "pytorch")
     first = step_mismatch(cmp)

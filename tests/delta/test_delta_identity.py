@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from codesign.delta import golden
+from codesign.delta.graph import check_theta
 from codesign.delta.model import DeltaSeqNet, hold_codes
 from codesign.errors import CodesignError
 
@@ -83,7 +84,7 @@ def test_training_encoder_matches_golden_encoder(q, theta):
 @pytest.mark.parametrize("theta", [-1, 1.5, True, "3", None])
 def test_bad_threshold_rejected(theta):
     with pytest.raises(CodesignError, match="threshold"):
-        golden.check_theta(theta)
+        check_theta(theta)
     with pytest.raises(CodesignError, match="threshold"):
         golden.delta_encode(np.zeros((1, 2, 3), np.int64), theta)
 
@@ -101,9 +102,9 @@ def test_bad_input_to_the_integer_model_rejected():
     torch.manual_seed(0)
     m = DeltaSeqNet(n_in=6, hidden=4, mid=4, classes=3)
     with pytest.raises(CodesignError, match="start_qat"):
-        m.to_params()
+        m.to_graph(5)
     m.start_qat(torch.rand(8, 5, 6))
-    p = m.to_params()
+    p = m.to_graph(5)
     x = np.zeros((2, 5, 6), np.int64)
     golden.run(p, x)  # the right shape runs
     for bad, what in (
@@ -111,6 +112,7 @@ def test_bad_input_to_the_integer_model_rejected():
         (np.zeros((2, 5, 7), np.int64), "samples, steps, 6"),
         (np.zeros((2, 5, 6)), "integer codes"),
         (np.full((2, 5, 6), 256), "8-bit unsigned range"),
+        (np.zeros((2, 4, 6), np.int64), "built for 5 steps"),
     ):
         with pytest.raises(CodesignError, match=what):
             golden.run(p, bad)

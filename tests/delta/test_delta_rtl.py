@@ -3,12 +3,11 @@ threshold, in-order and under stalls), cycles that scale with events, a planted 
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
 from codesign.delta import golden, rtl
+from codesign.delta.graph import delta_net
 from codesign.errors import CodesignError
 from codesign.rtl.lint import lint
 from codesign.rtl.toolenv import HW_RTL, REPO_ROOT
@@ -39,21 +38,21 @@ def test_lint_clean(top, params):
 def test_hw_params_reject_bad_folding(quick_models):
     models, _ = quick_models
     with pytest.raises(CodesignError, match="PE=5"):
-        rtl.hw_params(models[8].to_params(), 5)
+        rtl.hw_params(delta_net(models[8].to_graph(4)), 5)
 
 
 @pytest.mark.slow
 def test_rtl_equals_golden_cycles_scale_and_fault_named(quick_models, tmp_path):
     models, sets = quick_models
     x = sets["test"][0][:SAMPLES]
-    p8 = models[8].to_params()
+    p8 = models[8].to_graph(x.shape[1])
     tables = tmp_path / "rtl"
     man = rtl.write_tables(p8, 4, tables)
     ng = man["params"]["OUT"] // man["params"]["PE"]
     reports = {}
     # same tables, θ = 8 and θ = 0 (θ is a port): one build covers both variants
     for theta in (8, 0):
-        p = dataclasses.replace(p8, theta=theta)
+        p = models[8].to_graph(x.shape[1], theta=theta)
         g = golden.run(p, x)
         rep = rtl.simulate(p, g["front"], g, tables, SIM_DIR)
         assert rep["mismatches"] == 0, rtl.describe(rep["first_mismatch"], rep["mismatches"])
