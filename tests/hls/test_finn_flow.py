@@ -46,3 +46,38 @@ def test_finn_rtl_layer_equals_golden(finn_report):
     assert sim["mismatches"] == 0, sim["first_mismatch"]
     assert sim["stall_probability"] > 0  # back-pressure was exercised
     assert r["mismatches"] == 0
+
+
+def test_a_threshold_planted_in_finns_rtl_is_named(finn_report, tmp_path):
+    """A fault on the implementation side: in a copy of FINN's generated Thresholding RTL
+    folder, every threshold of channel 0 (line 0 of PE 0's $readmemh file at each search stage)
+    becomes the largest value, so the RTL holds channel 0 at its lowest level. The RTL checker
+    names the layer's golden tensor, channel 0, the sample and both values."""
+    import shutil
+
+    import numpy as np
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.custom_op.registry import getCustomOp
+
+    from codesign.hls import common, finn_flow
+
+    df = ModelWrapper(finn_report["dataflow_model"])
+    inst = getCustomOp(df.get_node_from_name(SIM_LAYER))
+    code = tmp_path / "code"
+    shutil.copytree(inst.get_nodeattr("code_gen_dir_ipgen"), code)
+    inst.set_nodeattr("code_gen_dir_ipgen", str(code))
+    stages = sorted(code.glob(f"{SIM_LAYER}_threshs_0_*.dat"))  # PE 0, one file per stage
+    assert stages, sorted(p.name for p in code.iterdir())
+    for dat in stages:
+        lines = dat.read_text().split()
+        lines[0] = "7" + "f" * (len(lines[0]) - 1)  # the largest signed value of that width
+        dat.write_text("\n".join(lines) + "\n")
+
+    graph = common.int_graph("digits_mlp")
+    golden = common.golden_tensors("digits_mlp")
+    assert len(np.unique(golden["fc2"][:, 0])) > 1  # channel 0 is not constant: the fault shows
+    r = finn_flow.simulate(df, graph, golden, tmp_path / "work", only=[SIM_LAYER])[SIM_LAYER]
+    assert r["mismatches"] > 0
+    f = r["first_mismatch"]
+    assert f["layer"] == "fc2" and f["index"] == 0 and f["golden"] != f["finn_rtl"]
+    assert golden["fc2"][f["sample"]][0] == f["golden"]
