@@ -1,4 +1,5 @@
-"""FINN (finn-plus, no Vivado) on digits_mlp: estimates, RTL code, one RTL layer under Verilator."""
+"""FINN (finn-plus, no Vivado) on digits_mlp: estimates, RTL code, every RTL layer under
+Verilator against the golden model, and a planted fault the RTL checker names."""
 
 from __future__ import annotations
 
@@ -8,21 +9,20 @@ import pytest
 
 from codesign import paths
 
-SIM_LAYER = "Thresholding_rtl_2"  # the smallest build (10 channels); `codesign finn` runs all six
+LAYERS = [f"{kind}_rtl_{i}" for i in range(3) for kind in ("MVAU", "Thresholding")]
+SIM_LAYER = "Thresholding_rtl_2"  # the fault is planted in the smallest one (10 channels)
 
 
 @pytest.fixture(scope="module")
 def finn_report(trained_digits):
     from codesign.hls import finn_flow
 
-    return finn_flow.run("digits_mlp", rtlsim=True, only=[SIM_LAYER])
+    return finn_flow.run("digits_mlp", rtlsim=True)  # every layer, as `codesign finn` runs
 
 
 def test_finn_estimates(finn_report):
     r = finn_report
-    assert list(r["layers"]) == [
-        f"{kind}_rtl_{i}" for i in range(3) for kind in ("MVAU", "Thresholding")
-    ]
+    assert list(r["layers"]) == LAYERS
     for name, lay in r["layers"].items():
         assert set(lay["estimate"]) == {"LUT", "BRAM_18K", "URAM", "DSP"}
         assert lay["cycles_estimate"] > 0
@@ -37,14 +37,16 @@ def test_finn_estimates(finn_report):
     assert on_disk["estimate_totals"] == r["estimate_totals"]
 
 
-def test_finn_rtl_layer_equals_golden(finn_report):
+def test_every_finn_rtl_layer_equals_golden(finn_report):
     r = finn_report
-    assert r["layers_simulated"] == [SIM_LAYER]
-    sim = r["layers"][SIM_LAYER]["rtlsim"]
-    assert sim["golden_tensor"] == "fc2"
-    assert sim["samples"] == 360
-    assert sim["mismatches"] == 0, sim["first_mismatch"]
-    assert sim["stall_probability"] > 0  # back-pressure was exercised
+    assert r["layers_simulated"] == LAYERS
+    tensors = [t for i in range(3) for t in (f"fc{i}.acc", f"fc{i}")]
+    for name, tensor in zip(LAYERS, tensors, strict=True):
+        sim = r["layers"][name]["rtlsim"]
+        assert sim["golden_tensor"] == tensor
+        assert sim["samples"] == 360
+        assert sim["mismatches"] == 0, (name, sim["first_mismatch"])
+        assert sim["stall_probability"] > 0  # back-pressure was exercised
     assert r["mismatches"] == 0
 
 
