@@ -1,7 +1,6 @@
 """End to end: golden tensors + simulator reports -> `energy --targets` rows; the real verb."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +14,6 @@ from codesign.ir import chain
 from codesign.ir.chain import load_int_graph
 from codesign.ir.graph import DenseLayer, IntGraph, QuantSpec, Requant
 
-REPO_REPORTS = Path(__file__).resolve().parents[2] / "build" / "digits_mlp" / "reports"
 MODEL = "tiny_mlp"
 
 
@@ -126,18 +124,23 @@ def test_unknown_target_is_an_error():
     assert cli.parse_targets("all") == ["fpga", "asic45", "reram", "sfq"]
 
 
-@pytest.mark.skipif(
-    not (REPO_REPORTS / "reram.json").is_file() or not (REPO_REPORTS / "sfq.json").is_file(),
-    reason="needs build/digits_mlp reram and sfq reports (make reram sfq)",
-)
-def test_repricing_reproduces_the_simulators_on_the_real_reports():
-    g = load_int_graph(REPO_REPORTS.parent / "onnx" / "model.onnx", "digits_mlp")
+def test_repricing_reproduces_the_simulators_on_the_real_reports(trained_digits, build_root):
+    """`codesign reram` and `codesign sfq` on the exported digits_mlp write their reports; the
+    energy targets re-priced from those reports equal the simulators' own energies."""
+    from codesign.sim.reram.cli import main as reram_main
+    from codesign.sim.sfq.cli import main as sfq_main
+
+    build = ["--build", str(build_root)]
+    assert reram_main(["digits_mlp", *build, "--sweep", "none", "--calib", "32", "--no-plots"]) == 0
+    assert sfq_main(["digits_mlp", *build, "--samples", "4"]) == 0
+    reports = trained_digits / "reports"
+    g = load_int_graph(trained_digits / "onnx" / "model.onnx", "digits_mlp")
     techs = load_all()
-    rr = json.loads((REPO_REPORTS / "reram.json").read_text())
+    rr = json.loads((reports / "reram.json").read_text())
     row = targets.reram(g, techs["reram"], rr)
     assert row["total_pJ"] == pytest.approx(
         rr["default"]["energy"]["per_inference"]["total_j"] * 1e12
     )
-    sq = json.loads((REPO_REPORTS / "sfq.json").read_text())
+    sq = json.loads((reports / "sfq.json").read_text())
     row = targets.sfq(g, techs["sfq"], sq)
     assert row["breakdown"]["dynamic_pJ"] == pytest.approx(sq["per_inference"]["dynamic_J"] * 1e12)
