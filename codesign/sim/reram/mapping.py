@@ -10,8 +10,9 @@ Bit-slicing choice (what the hardware stores and drives):
   bit-serial). With input_slicing off, x is scaled onto one pulse (lossy if |x| > dac_max).
 - a layer larger than a tile is cut into tile_rows x tile_cols blocks; the ADC outputs of
   row blocks, pulses and weight digits are shifted and added in the digital periphery
-  (float64, exact for integers), rounded to the int64 accumulator, then bias + Requant exactly
-  as `codesign.ir.golden` does.
+  (float64, exact for integers), rounded to the int64 accumulator, then bias + the digital
+  requantisation (`periphery_requant`, written the way the periphery computes it, not by calling
+  the golden model: the ideal-crossbar check shares no arithmetic with what it checks).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from codesign.errors import CodesignError
-from codesign.ir import chain, golden
-from codesign.ir.graph import DenseLayer, IntGraph
+from codesign.ir import chain
+from codesign.ir.graph import DenseLayer, IntGraph, Requant
 from codesign.sim.reram.config import CrossbarConfig
 from codesign.sim.reram.tile import Tile
 
@@ -134,12 +135,27 @@ class MappedGraph:
                     f"layer '{lay.name}' input outside its {lay.in_q.bits}-bit range"
                 )
             acc = ml.accumulate(x) + lay.bias
-            x = golden.requantize(acc, lay.requant)
+            x = periphery_requant(acc, lay.requant)
             tensors[lay.name] = x
         return tensors
 
     def tiles(self) -> list[Tile]:
         return [t for ml in self.layers for row in ml.tiles for t in row]
+
+
+def periphery_requant(acc: np.ndarray, rq: Requant) -> np.ndarray:
+    """clamp(round(acc * m / 2**s)) as a shift-and-add periphery computes it: one rounding
+    constant, one arithmetic shift. half_up adds 2**(s-1); half_even adds 2**(s-1) - 1 plus the
+    bit that becomes the result's LSB before rounding (a tie then lands on the even integer)."""
+    prod = np.asarray(acc, dtype=np.int64) * rq.multiplier
+    s = np.broadcast_to(np.asarray(rq.shift, dtype=np.int64), prod.shape)
+    half = np.left_shift(np.int64(1), np.maximum(s - 1, 0))
+    if rq.rounding == "half_up":
+        const = half
+    else:
+        const = half - 1 + (np.right_shift(prod, s) & 1)
+    const = np.where(s > 0, const, 0)
+    return np.clip(np.right_shift(prod + const, s), rq.lo, rq.hi)
 
 
 def _edges(n: int, step: int) -> list[int]:

@@ -115,3 +115,26 @@ def test_input_out_of_range_is_an_error():
     m = map_graph(g, CrossbarConfig.ideal())
     with pytest.raises(CodesignError, match="fc0"):
         m.run(np.full((1, 64), 300))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(-(2**40), 2**40), min_size=1, max_size=8),
+    st.integers(0, 2**20),
+    st.integers(0, 24),
+    st.sampled_from(["half_even", "half_up"]),
+)
+def test_periphery_requant_equals_golden_requantize(acc, mult, shift, rounding):
+    """Two differently written requantisers agree (rounding constant + one shift in the
+    periphery; floor, remainder and tie test in the golden model), ties included."""
+    from codesign.ir.golden import requantize
+    from codesign.ir.graph import Requant
+    from codesign.sim.reram.mapping import periphery_requant
+
+    a = np.array(acc, dtype=np.int64)
+    if shift:  # put exact ties in: acc * mult = (2k + 1) * 2**(shift - 1)
+        a[::2] = (2 * (a[::2] % 1000) + 1) << (shift - 1)
+        rq = Requant(np.array([1]), np.array([shift]), -(2**62), 2**62, rounding)
+        assert np.array_equal(periphery_requant(a, rq), requantize(a, rq))
+    rq = Requant(np.array([mult]), np.array([shift]), -(2**31), 2**31 - 1, rounding)
+    assert np.array_equal(periphery_requant(a, rq), requantize(a, rq))
