@@ -3,10 +3,13 @@
 One .npz of int64 arrays (the input, every layer's tensor, `labels` where the flow has them).
 The file may come from a user (`--golden PATH`), so it is read as data: no pickled objects,
 and a missing, truncated or foreign file is one error naming it and the command that makes it.
+Beside it, `source.json` names the model file the tensors were computed from and its SHA-256:
+a golden folder older than the model (re-exported since) is refused, not compared against.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +19,7 @@ from codesign.atomic import atomic_dir
 from codesign.errors import CodesignError
 
 FILE = "layers.npz"
+SOURCE = "source.json"
 
 
 def path_for(model: str) -> Path:
@@ -33,10 +37,36 @@ def save(
     arrays = {k: np.asarray(v) for k, v in tensors.items()}
     if labels is not None:
         arrays["labels"] = np.asarray(labels, dtype=np.int64)
+    onnx = paths.onnx_path(model)
     with atomic_dir(paths.golden_dir(model)) as tmp:
         for name, content in {FILE: arrays, **(extra or {})}.items():
             np.savez_compressed(tmp / name, **content)
+        if onnx.is_file():
+            source = paths.source_of(onnx, paths.model_dir(model))
+            (tmp / SOURCE).write_text(json.dumps(source, indent=1) + "\n")
     return path_for(model)
+
+
+def _check_source(npz: Path, model: str | None) -> None:
+    """Refuse golden tensors computed from another version of the model file they name."""
+    record = npz.parent / SOURCE
+    if not record.is_file():
+        return
+    try:
+        src = json.loads(record.read_text())
+        model_dir = npz.parent.parent
+        current = model_dir / src["file"]
+        stale = (
+            not current.is_file() or paths.source_of(current, model_dir)["sha256"] != src["sha256"]
+        )
+    except (ValueError, KeyError, TypeError) as e:
+        raise CodesignError(f"golden source record {record}: unreadable ({e})") from None
+    if stale:
+        again = f"codesign golden {model}" if model else "the golden step"
+        raise CodesignError(
+            f"golden tensors {npz} were computed from another {src['file']} (the model changed "
+            f"since): run `{again}` again"
+        )
 
 
 def load(
@@ -48,6 +78,7 @@ def load(
     make = f" (run `codesign golden {model}`)" if model else " (run the golden step first)"
     if not p.is_file():
         raise CodesignError(f"golden tensors not found: {p}{make}")
+    _check_source(p, model)
     try:
         with np.load(p, allow_pickle=False) as z:
             out = {k: z[k] for k in z.files}

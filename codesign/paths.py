@@ -8,6 +8,7 @@ workspace is `build/`, or the folder named by CODESIGN_BUILD_DIR (read, never wr
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,3 +92,9 @@ def flow_config(model: str) -> dict:
         return yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as e:
         raise CodesignError(f"bad flow file {path}: {e}") from None
+
+
+def source_of(path: Path, model_dir: Path) -> dict:
+    """{'file': path relative to the model's folder, 'sha256': its digest}."""
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return {"file": str(Path(path).relative_to(model_dir)), "sha256": digest}

@@ -47,3 +47,22 @@ def test_bad_golden_files_are_one_error_naming_the_file(tmp_path, write, needle)
             write(p)
         with pytest.raises(CodesignError, match=needle):
             golden_io.load_model("m", ("input",))
+
+
+def test_golden_tensors_older_than_the_model_are_refused(tmp_path):
+    """`codesign golden` records the model file it ran; a re-export since makes every reader
+    of the golden tensors stop, naming the file and the command (it compared against stale
+    tensors before)."""
+    with paths.using_workspace(tmp_path):
+        onnx = paths.onnx_path("m")
+        onnx.parent.mkdir(parents=True)
+        onnx.write_bytes(b"model v1")
+        golden_io.save("m", {"input": np.zeros((2, 3), np.int64)})
+        assert golden_io.load_model("m")["input"].shape == (2, 3)  # same model: fine
+        onnx.write_bytes(b"model v2")  # re-exported
+        with pytest.raises(CodesignError, match="another onnx/model.onnx .*`codesign golden m`"):
+            golden_io.load_model("m")
+        with pytest.raises(CodesignError, match="changed since"):
+            golden_io.load(golden_io.path_for("m"))  # --golden PATH to that folder: the same
+        golden_io.save("m", {"input": np.ones((2, 3), np.int64)})  # golden again: fine
+        assert golden_io.load_model("m")["input"].sum() == 6

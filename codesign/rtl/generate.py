@@ -15,7 +15,7 @@ from pathlib import Path
 from codesign.atomic import atomic_dir
 from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.ir.graph import DenseLayer, IntGraph
-from codesign.paths import FLOWS_DIR, build_root
+from codesign.paths import FLOWS_DIR, build_root, source_of
 from codesign.rtl import manifest as rtl_manifest
 from codesign.rtl.asq_hw import asq_unit
 from codesign.rtl.folding import check_folding, load_folding
@@ -390,7 +390,7 @@ def main(argv: list[str]) -> int:
             in_beat=a.in_beat,
             shift_mode=not a.no_shift,
             lint=not a.no_lint,
-            source=rtl_manifest.source_of(model_dir / "onnx" / "model.onnx", model_dir),
+            source=source_of(model_dir / "onnx" / "model.onnx", model_dir),
         )
     except CodesignError as e:
         return fail(e)

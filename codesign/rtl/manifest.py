@@ -18,10 +18,10 @@ refused (`check_source`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
+from codesign import paths
 from codesign.errors import CodesignError
 
 SCHEMA = 1
@@ -83,19 +83,13 @@ def _check(man: object, where: str) -> None:
         raise CodesignError(f"{where}: sources must be file names including top_file, got {bad}")
 
 
-def source_of(path: Path, model_dir: Path) -> dict:
-    """{'file': path relative to the model's folder, 'sha256': its digest}."""
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    return {"file": str(Path(path).relative_to(model_dir)), "sha256": digest}
-
-
 def check_source(man: dict, model_dir: Path, model: str) -> None:
     """Refuse RTL generated from another version of its source file (a re-export since)."""
     src = man.get("source")
     if not src:
         return
     path = Path(model_dir) / src["file"]
-    if not path.is_file() or source_of(path, model_dir)["sha256"] != src["sha256"]:
+    if not path.is_file() or paths.source_of(path, model_dir)["sha256"] != src["sha256"]:
         raise CodesignError(
             f"{Path(model_dir) / 'rtl'} was generated from another {src['file']} (the model "
             f"changed since): run `codesign rtl {model}` again"
