@@ -48,7 +48,8 @@ def save(
 
 
 def _check_source(npz: Path, model: str | None) -> None:
-    """Refuse golden tensors computed from another version of the model file they name."""
+    """Refuse golden tensors computed from another version of the model file they name (a
+    golden folder copied away from its model, where that file is absent, is not judged)."""
     record = npz.parent / SOURCE
     if not record.is_file():
         return
@@ -56,9 +57,7 @@ def _check_source(npz: Path, model: str | None) -> None:
         src = json.loads(record.read_text())
         model_dir = npz.parent.parent
         current = model_dir / src["file"]
-        stale = (
-            not current.is_file() or paths.source_of(current, model_dir)["sha256"] != src["sha256"]
-        )
+        stale = current.is_file() and paths.source_of(current, model_dir)["sha256"] != src["sha256"]
     except (ValueError, KeyError, TypeError) as e:
         raise CodesignError(f"golden source record {record}: unreadable ({e})") from None
     if stale:

@@ -66,3 +66,17 @@ def test_golden_tensors_older_than_the_model_are_refused(tmp_path):
             golden_io.load(golden_io.path_for("m"))  # --golden PATH to that folder: the same
         golden_io.save("m", {"input": np.ones((2, 3), np.int64)})  # golden again: fine
         assert golden_io.load_model("m")["input"].sum() == 6
+
+
+def test_a_golden_folder_copied_away_from_its_model_still_loads(tmp_path):
+    """--golden PATH to a copy elsewhere: no model file beside it, nothing to judge it by."""
+    import shutil
+
+    with paths.using_workspace(tmp_path / "ws"):
+        onnx = paths.onnx_path("m")
+        onnx.parent.mkdir(parents=True)
+        onnx.write_bytes(b"model v1")
+        golden_io.save("m", {"input": np.zeros((2, 3), np.int64)})
+        shutil.copytree(paths.golden_dir("m"), tmp_path / "elsewhere" / "golden")
+    got = golden_io.load(tmp_path / "elsewhere" / "golden" / golden_io.FILE)
+    assert got["input"].shape == (2, 3)

@@ -266,31 +266,38 @@ def codenet_net(graph: Graph) -> CodenetNet:
     layers: list[CLayer] = []
     dilations = {n.inputs[1] for n in graph.nodes if n.op == "DeformConv"}
     for node in graph.nodes:
-        if node.op == "Conv":
-            w, a = node.params["weight"], node.attrs
-            unit = all(int(v) == 1 for k in ("strides", "dilations") for v in a.get(k, [1, 1]))
-            if (
-                w.shape[2:] != (1, 1)
-                or not unit
-                or any(a.get("pads") or [])
-                or a.get("group", 1) != 1
-            ):
-                raise _refuse(node, "not a 1x1 convolution")
-            acc[node.outputs[0]] = (node, None)
-        elif node.op == "Requant" and node.outputs[0] in dilations:
-            a, p = _dilation()
-            if not _same(node, a, p):
-                raise _refuse(node, "not CoDeNet's dilation rule")
-            dilation[node.outputs[0]] = node.inputs[0]
-        elif node.op == "DeformConv" and node.inputs[1] in dilation:
-            acc[node.outputs[0]] = (node, dilation[node.inputs[1]])
-        elif node.op == "Requant" and node.inputs[0] in acc:
-            layers.append(_layer(graph, node, *acc[node.inputs[0]]))
-        else:
-            raise _refuse(node, "not a CoDeNet layer")
-    if not layers:
-        raise CodesignError(f"graph '{graph.name}': no CoDeNet layers")
+        try:
+            _take(graph, node, acc, dilation, dilations, layers)
+        except (KeyError, IndexError, ValueError, TypeError, OverflowError) as e:
+            raise _refuse(node, f"attrs or params unreadable ({type(e).__name__}: {e})") from None
+    if not layers or graph.outputs != [layers[-1].name]:
+        raise CodesignError(f"graph '{graph.name}': no CoDeNet layers ending in its output")
     return CodenetNet(graph, layers)
+
+
+def _take(
+    graph: Graph, node: Node, acc: dict, dilation: dict, dilations: set, layers: list
+) -> None:
+    """One node of the CoDeNet lowering table (see codenet_net)."""
+    if node.op == "Conv":
+        w, a = node.params["weight"], node.attrs
+        unit = all(int(v) == 1 for k in ("strides", "dilations") for v in a.get(k) or [1, 1])
+        if w.shape[2:] != (1, 1) or not unit or any(a.get("pads") or []) or a.get("group", 1) != 1:
+            raise _refuse(node, "not a 1x1 convolution")
+        acc[node.outputs[0]] = (node, None)
+    elif node.op == "Requant" and node.outputs[0] in dilations:
+        a, p = _dilation()
+        if not _same(node, a, p):
+            raise _refuse(node, "not CoDeNet's dilation rule")
+        dilation[node.outputs[0]] = node.inputs[0]
+    elif node.op == "DeformConv" and node.inputs[1] in dilation:
+        if not (np.asarray(node.params["pad_value"]) == I.ZP).all():
+            raise _refuse(node, f"out-of-image taps must read the zero point {I.ZP}")
+        acc[node.outputs[0]] = (node, dilation[node.inputs[1]])
+    elif node.op == "Requant" and node.inputs[0] in acc:
+        layers.append(_layer(graph, node, *acc[node.inputs[0]]))
+    else:
+        raise _refuse(node, "not a CoDeNet layer")
 
 
 def _same(node: Node, attrs: dict, params: dict) -> bool:
@@ -313,7 +320,7 @@ def _layer(graph: Graph, rq: Node, wnode: Node, s_src: str | None) -> CLayer:
     in_exp, in_zp = _format(graph.tensors[src])
     out_exp, out_zp = _format(graph.tensors[rq.outputs[0]])
     cb = wnode.attrs.get("codebook")
-    return CLayer(
+    lay = CLayer(
         name=rq.outputs[0],
         kind="pw" if wnode.op == "Conv" else "dw",
         src=src,
@@ -329,3 +336,8 @@ def _layer(graph: Graph, rq: Node, wnode: Node, s_src: str | None) -> CLayer:
         s_src=s_src,
         codebook=None if cb is None else tuple(int(v) for v in cb),
     )
+    try:  # what the accelerator stores: int16 scale and bias, weights in their bits/codebook
+        _check_layer(vars(lay))
+    except CodesignError as e:
+        raise _refuse(rq, str(e)) from None
+    return lay

@@ -155,13 +155,32 @@ def _requant(node: Node, weight: np.ndarray) -> tuple[np.ndarray, Requant]:
 
 def delta_net(graph: Graph) -> DeltaNet:
     """The graph as the delta network's three layers, or a named refusal."""
+    try:
+        return _delta_net(graph)
+    except (KeyError, IndexError, ValueError, TypeError, OverflowError) as e:
+        raise CodesignError(
+            f"graph '{graph.name}': not the delta network's chain ({type(e).__name__}: {e})"
+        ) from None
+
+
+def _delta_net(graph: Graph) -> DeltaNet:
     got = [(n.op, n.name) for n in graph.nodes]
+    prev = "input"
     for node, want in zip(graph.nodes, CHAIN, strict=False):
         if (node.op, node.name) != want:
             raise _refuse(node, f"expected {want[0]} '{want[1]}' here")
-    if len(got) != len(CHAIN):
+        if node.inputs[:1] != [prev]:
+            raise _refuse(node, f"reads {node.inputs[:1]}, the chain is at '{prev}'")
+        prev = node.outputs[0]
+    if len(got) != len(CHAIN) or graph.outputs != [prev]:
         raise CodesignError(f"graph '{graph.name}': {len(got)} nodes, the delta chain has 11")
     n = {node.name: node for node in graph.nodes}
+    steps = int(graph.tensors["input"].shape[0])
+    for conv in ("front_acc", "consumer_mac"):  # per-step dense layers: plain width-1 convs
+        if any(n[conv].attrs.values()) or n[conv].params["weight"].shape[2:] != (1,):
+            raise _refuse(n[conv], "not a width-1 convolution")
+    if list(n["pool_t"].attrs.get("kernel") or []) != [steps]:
+        raise _refuse(n["pool_t"], f"not a sum over all {steps} steps")
     layers = []
     for name, wnode, rnode in (
         ("front", "front_acc", "front"),

@@ -6,9 +6,19 @@ import numpy as np
 
 from codesign.errors import CodesignError
 from codesign.graph import ops
-from codesign.graph.core import Graph, Node, Real, Tensor
+from codesign.graph.core import Graph, IntType, Node, Real, Tensor
 
 INT_LIMIT_BITS = 62  # int64 with headroom for the executor's own sums
+
+
+def check_int_limit(node: Node, itype: IntType | None) -> None:
+    """Refuse an output whose worst-case values would not fit the executor's int64."""
+    peak = 0 if itype is None else max(abs(itype.lo), abs(itype.hi))
+    if peak >= 2**INT_LIMIT_BITS:
+        raise CodesignError(
+            f"node '{node.name}' ({node.op}): its worst-case values reach {float(peak):.3g}, "
+            f"beyond the golden model's int64 (2^{INT_LIMIT_BITS})"
+        )
 
 
 def emit(graph: Graph, op: str, name: str, inputs: list[str], *args, **kwargs) -> Tensor:
@@ -34,12 +44,7 @@ def emit_all(
     impl = ops.get(op)
     outs = []
     for k, (shape, itype) in enumerate(impl.infer(node, graph)):
-        peak = 0 if itype is None else max(abs(itype.lo), abs(itype.hi))
-        if peak >= 2**INT_LIMIT_BITS:
-            raise CodesignError(
-                f"node '{name}' ({op}): its worst-case values reach {float(peak):.3g}, beyond "
-                f"the golden model's int64 (2^{INT_LIMIT_BITS})"
-            )
+        check_int_limit(node, itype)
         first = k == 0
         t = Tensor(
             graph.unique(name + impl.output_suffixes[k]),

@@ -23,6 +23,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from codesign.errors import CodesignError
 from codesign.graph import ops
+from codesign.graph.build import check_int_limit
 from codesign.graph.core import Graph, IntType, Node, Real, Tensor
 
 FORMAT = "codesign.graph"
@@ -151,11 +152,21 @@ def from_onnx(model: onnx.ModelProto, where: str = "ONNX model") -> Graph:
             g.add_tensor(tensors[i])
         for pn in model.graph.node:
             g.nodes.append(_node(pn, inits, tensors, g))
+        if len(g.inputs) != 1 or not g.outputs:
+            raise CodesignError(f"{where}: a graph file needs one input and an output")
         g.validate()
         return g
     except CodesignError:
         raise
-    except (KeyError, IndexError, ValueError, TypeError, ZeroDivisionError, AttributeError) as e:
+    except (
+        KeyError,
+        IndexError,
+        ValueError,
+        TypeError,
+        ZeroDivisionError,
+        AttributeError,
+        OverflowError,
+    ) as e:
         raise CodesignError(f"{where}: damaged graph file ({type(e).__name__}: {e})") from None
 
 
@@ -184,7 +195,7 @@ def _node(pn, inits: dict, tensors: dict[str, Tensor], g: Graph) -> Node:
             raise CodesignError(f"node '{pn.name}' reads '{i}' before it is computed")
     try:
         inferred = ops.get(node.op).infer(node, g)
-    except (KeyError, IndexError, ValueError, TypeError) as e:
+    except (KeyError, IndexError, ValueError, TypeError, OverflowError) as e:
         raise CodesignError(
             f"node '{pn.name}' ({node.op}): its attrs or params do not fit the op "
             f"({type(e).__name__}: {e})"
@@ -194,6 +205,7 @@ def _node(pn, inits: dict, tensors: dict[str, Tensor], g: Graph) -> Node:
             f"node '{pn.name}': {len(node.outputs)} outputs, op gives {len(inferred)}"
         )
     for o, (shape, itype) in zip(node.outputs, inferred, strict=True):
+        check_int_limit(node, itype)
         stored = tensors.get(o)
         if stored is None or stored.shape != tuple(shape) or stored.itype != itype:
             raise CodesignError(

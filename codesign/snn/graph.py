@@ -243,62 +243,85 @@ def spiking_net(graph: Graph) -> SpikingNet:
     """The graph as a chain of spiking layers, or a named refusal of the first node that is not
     one (see the module docstring)."""
     t_in = graph.tensors[graph.inputs[0]]
-    if t_in.itype is None or (t_in.itype.lo, t_in.itype.hi) != (0, 1):
+    if t_in.itype is None or (t_in.itype.lo, t_in.itype.hi) != (0, 1) or len(t_in.shape) < 2:
         raise CodesignError(f"graph '{graph.name}': input '{t_in.name}' is not 0/1 spikes")
-    layers: list[SpikingLayer] = []
-    current: dict[str, Node] = {}
-    readout, x = None, graph.inputs[0]
+    walk = _Walk(graph, t_in)
     for node in graph.nodes:
-        if node.inputs[:1] != [x] and node.op != "SumPool":
-            raise _refuse(node, "not on the chain of layers")
-        if node.op == "Transpose" and not layers and x == graph.inputs[0]:
-            nd = len(t_in.shape) - 1
+        try:
+            walk.take(node)
+        except (KeyError, IndexError, ValueError, TypeError, OverflowError) as e:
+            raise _refuse(node, f"attrs or params unreadable ({type(e).__name__}: {e})") from None
+    if not walk.layers or walk.readout is None or graph.outputs != [walk.x]:
+        raise CodesignError(f"graph '{graph.name}': no spiking layers with a readout output")
+    v_bits = {int(n.attrs["v_bits"]) for n in graph.nodes if n.op == "LIF"}
+    if len(v_bits) != 1:
+        raise CodesignError(f"graph '{graph.name}': membrane widths differ {sorted(v_bits)}")
+    return SpikingNet(graph, t_in.shape[0], t_in.shape[1:], walk.layers, walk.readout, *v_bits)
+
+
+class _Walk:
+    """The lowering table's state: `x` is the tensor the chain has reached; Delay must read
+    spikes (the time-last input or a LIF's), LIF the Delay's current, the readout the last
+    layer, Reshape the readout."""
+
+    def __init__(self, graph: Graph, t_in: Tensor) -> None:
+        self.graph, self.t_in = graph, t_in
+        self.layers: list[SpikingLayer] = []
+        self.readout: str | None = None
+        self.x, self.state = graph.inputs[0], "input"
+
+    def take(self, node: Node) -> None:
+        op = node.op
+        reads = node.inputs[:1]
+        if op == "Transpose" and self.state == "input" and reads == [self.x]:
+            nd = len(self.t_in.shape) - 1
             if list(node.attrs.get("perm", [])) != [*range(1, nd + 1), 0]:
                 raise _refuse(node, "not the time-last transpose of the input")
-            x = node.outputs[0]
-        elif node.op == "Delay" and readout is None:
-            current[node.outputs[0]] = node
-            x = node.outputs[0]
-        elif node.op == "LIF" and x in current:
-            d = current[x]
-            cur = graph.tensors[x]
-            ks = {int(n.attrs["v_bits"]) for n in graph.nodes if n.op == "LIF"}
-            if len(ks) != 1:
-                raise _refuse(node, f"membrane widths differ between layers {sorted(ks)}")
-            layers.append(
-                SpikingLayer(
-                    name=node.outputs[0],
-                    delay_node=d.name,
-                    weight=d.params["weight"],
-                    bias=d.params["bias"],
-                    threshold=node.params["threshold"],
-                    leak_shift=int(node.attrs["leak_shift"]),
-                    spiking=bool(node.attrs["spiking"]),
-                    scale=_scale(cur),
-                    weight_bits=int(d.attrs.get("weight_bits", 8)),
-                    quantizer=str(d.attrs.get("quantizer", "uniform")),
-                    in_shape=graph.tensors[d.inputs[0]].shape[:-1],
-                    out_shape=cur.shape[:-1],
-                )
-            )
-            x = node.outputs[0]
-        elif node.op == "SumPool" and layers and readout is None:
-            last = layers[-1]
-            if node.inputs[0] == f"{last.name}.v" and node.attrs.get("kernel"):
-                readout = "membrane_sum"
-            elif node.inputs[0] == last.name and node.attrs.get("global"):
-                readout = "spike_count"
-            else:
-                raise _refuse(node, "not a readout of the last layer")
-            x = node.outputs[0]
-        elif node.op == "Reshape" and readout is not None:
-            x = node.outputs[0]
+            self.state = "spikes"
+        elif op == "Delay" and self.state == "spikes" and reads == [self.x]:
+            self.state, self.delay = "current", node
+        elif op == "LIF" and self.state == "current" and reads == [self.x]:
+            self.layers.append(self._layer(self.delay, node))
+            self.state = "spikes"
+        elif op == "SumPool" and self.layers and self.state == "spikes":
+            self.readout = self._readout(node)
+            self.state = "readout"
+        elif op == "Reshape" and self.state == "readout" and reads == [self.x]:
+            self.state = "done"
         else:
-            raise _refuse(node, "not a spiking-chain node")
-    if not layers or readout is None:
-        raise CodesignError(f"graph '{graph.name}': no spiking layers with a readout")
-    v_bits = int(next(n.attrs["v_bits"] for n in graph.nodes if n.op == "LIF"))
-    return SpikingNet(graph, t_in.shape[0], t_in.shape[1:], layers, readout, v_bits)
+            raise _refuse(node, f"not where the chain is ({self.state} in '{self.x}')")
+        self.x = node.outputs[0]
+
+    def _layer(self, d: Node, lif: Node) -> SpikingLayer:
+        cur = self.graph.tensors[d.outputs[0]]
+        return SpikingLayer(
+            name=lif.outputs[0],
+            delay_node=d.name,
+            weight=d.params["weight"],
+            bias=d.params["bias"],
+            threshold=lif.params["threshold"],
+            leak_shift=int(lif.attrs["leak_shift"]),
+            spiking=bool(lif.attrs["spiking"]),
+            scale=_scale(cur),
+            weight_bits=int(d.attrs.get("weight_bits", 8)),
+            quantizer=str(d.attrs.get("quantizer", "uniform")),
+            in_shape=self.graph.tensors[d.inputs[0]].shape[:-1],
+            out_shape=cur.shape[:-1],
+        )
+
+    def _readout(self, node: Node) -> str:
+        last = self.layers[-1]
+        steps = self.t_in.shape[0]
+        space = len(last.out_shape) - 1
+        whole_time = [1] * space + [steps]
+        a = node.attrs
+        if node.inputs[0] == f"{last.name}.v" and list(a.get("kernel") or []) == whole_time:
+            plain = not a.get("global") and not any(a.get("pads") or [])
+            if list(a.get("strides") or whole_time) == whole_time and plain:
+                return "membrane_sum"
+        if node.inputs[0] == last.name and a.get("global") is True:
+            return "spike_count"
+        raise _refuse(node, "not a readout of the last layer over every step")
 
 
 def ring_bits(layers: list[SpikingLayer]) -> int:

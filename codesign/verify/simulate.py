@@ -28,17 +28,17 @@ MISSING = -(1 << 62)  # stands for an element the RTL never produced (counts as 
 PASSES = ("latency", "stream", "stall")
 
 
-def _load_golden(golden: dict | str | Path) -> dict[str, np.ndarray]:
+def _load_golden(golden: dict | str | Path, model: str | None) -> dict[str, np.ndarray]:
     if isinstance(golden, dict):
         return {k: np.asarray(v, dtype=np.int64) for k, v in golden.items()}
-    return golden_io.load(golden)
+    return golden_io.load(golden, model=model)
 
 
 def _prepare(model, golden, folding, build_dir) -> tuple[Path, dict, dict[str, np.ndarray]]:
     from codesign.rtl.generate import generate
     from codesign.rtl.manifest import load as load_manifest
 
-    gold = _load_golden(golden)
+    gold = _load_golden(golden, model if isinstance(model, str) else None)
     if isinstance(model, IntGraph):
         if build_dir is None:
             raise CodesignError("simulate(graph, ...) needs a build_dir for the generated RTL")

@@ -128,3 +128,24 @@ def test_a_requantisation_other_than_codenets_is_refused_by_node():
     with pytest.raises(CodesignError, match="node 'pw0' \\(Requant\\): not CoDeNet's requant"):
         codenet_net(g)
     run(g, np.zeros((1, 2, 3, 3), np.int64))
+
+
+def test_the_lowering_refuses_what_the_accelerator_cannot_store():
+    """A post-bias beyond int16 (edited into the Requant's add) and out-of-image taps reading
+    0 instead of the zero point are named by node, not packed into the RTL wrongly."""
+    from codenet_testgraphs import spec
+
+    from codesign.codenet.graph import build, codenet_net
+
+    stem = spec("stem", "pw", "input", np.ones((2, 2)), [9000, 9000], [1, 1], True, -8, I.ZP, 8)
+    off = spec("off", "pw", "stem", np.ones((1, 2)), [9000], [0], False, -8, 0, 8)
+    dw = spec("dw", "dw", "stem", np.ones((2, 9)), [9000, 9000], [0, 0], False, -8, 0, 4, "off")
+    g = build("t", (2, 4, 4), [stem, off, dw], 2, 4, 4)
+    assert [lay.name for lay in codenet_net(g).layers] == ["stem", "off", "dw"]
+    g.producer("stem").params["add"][0] += 40000 << 16
+    with pytest.raises(CodesignError, match="node 'stem' \\(Requant\\): .*bias must be .*int16"):
+        codenet_net(g)
+    g = build("t", (2, 4, 4), [stem, off, dw], 2, 4, 4)
+    g.producer("dw.acc").params["pad_value"][:] = 0
+    with pytest.raises(CodesignError, match="node 'dw.acc' \\(DeformConv\\): out-of-image"):
+        codenet_net(g)

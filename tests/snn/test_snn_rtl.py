@@ -3,6 +3,7 @@ spike and membrane for membrane; a planted table fault is named by layer, step a
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from snn_testgraphs import layers, random_dense_graph, random_hd_graph, random_spikes
 
@@ -64,3 +65,29 @@ def test_rtl_hdconv_equals_golden(tmp_path):
     r = simulate(g, random_spikes(g, 2, p=0.2), tmp_path / "rtl", membranes=True)
     assert r["rtl_spikes"] > 0
     assert r["spike_mismatches"] == 0 and r["membrane_mismatches"] == 0, describe(r)
+
+
+def test_the_lowering_refuses_what_the_core_cannot_run():
+    """Two Delays in a row (the core would drop one) and a readout over part of the time axis
+    are named by node; the golden executor still runs both graphs."""
+    from codesign.errors import CodesignError
+    from codesign.graph.build import emit
+    from codesign.graph.core import Graph, IntType, Tensor
+    from codesign.graph.execute import run
+    from codesign.snn.graph import build, spiking_net
+
+    g = Graph("two_delays", ["input"], [])
+    g.add_tensor(Tensor("input", (4, 3), IntType(0, 1)))
+    x = emit(g, "Transpose", "tl", ["input"], {"perm": [1, 0]}).name
+    zero = np.zeros(2, np.int64)
+    a = emit(g, "Delay", "a", [x], params={"weight": np.ones((2, 3, 1), np.int64), "bias": zero})
+    emit(g, "Delay", "b", [a.name], params={"weight": np.ones((2, 2, 1), np.int64), "bias": zero})
+    with pytest.raises(CodesignError, match="node 'b' \\(Delay\\): not where the chain is"):
+        spiking_net(g)
+    run(g, np.zeros((1, 4, 3), np.int64))
+
+    lay = {"name": "l", "weight": np.ones((2, 3, 1)), "threshold": [5, 5], "leak_shift": 1}
+    g = build("partial", 4, (3,), [{**lay, "spiking": False, "scale": [1.0, 1.0]}])
+    g.producer("scores_sum").attrs.update(kernel=[2], strides=[2])  # sums steps 0-1 and 2-3
+    with pytest.raises(CodesignError, match="node 'scores_sum' \\(SumPool\\): not a readout"):
+        spiking_net(g)

@@ -59,6 +59,8 @@ def matmul_exact(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 def linear_bounds(w: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
     """Exact range of sum_k w[o, k] * x[k] over x in [lo, hi]^K, worst channel (Python ints)."""
     w2 = np.asarray(w, dtype=np.int64).reshape(w.shape[0], -1)
+    if float(np.abs(w2.astype(np.float64)).sum(axis=1).max(initial=0)) >= 2.0**62:
+        w2 = w2.astype(object)  # sums that int64 would wrap: Python integers
     pos = [int(v) for v in np.where(w2 > 0, w2, 0).sum(axis=1)]
     neg = [int(v) for v in np.where(w2 < 0, w2, 0).sum(axis=1)]
     los = [p * lo + q * hi for p, q in zip(pos, neg, strict=True)]
