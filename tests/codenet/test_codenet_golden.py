@@ -67,14 +67,22 @@ def test_qonnx_execution_of_the_graph_file_equals_golden(small):
     assert any(n.op_type == "DeformConv" and n.domain == DOMAIN for n in onnx.load(path).graph.node)
 
 
-def test_planted_bias_fault_is_named(small):
-    _, ds, path = small
+def test_planted_bias_fault_is_named_against_pytorch(small):
+    """The checker `codesign golden` runs (golden vs PyTorch integer mode), with one post-bias
+    of the exported graph changed: it names dw2, channel 3, the image and both values."""
+    qm, ds, path = small
     g = export.load_graph(path)
     x = golden.image_to_input(g, ds.images[:2])
-    ref = golden.run(g, x)
     g.producer("dw2").params["add"][3] += 5 << 16  # dw2's post-bias, channel 3
-    rep = compare_layers(ref, golden.run(g, x), None, "golden", "faulty")
-    assert rep["first_mismatch"]["layer"] == "dw2" and rep["first_mismatch"]["index"][0] == 3
+    pt = {
+        k: v.numpy().astype(np.int64)
+        for k, v in qm.forward_int(torch.as_tensor(ds.images[:2])).items()
+    }
+    rep = compare_layers(golden.run(g, x), pt, None, "golden", "pytorch")
+    f = rep["first_mismatch"]
+    assert f["layer"] == "dw2" and f["index"][0] == 3 and f["golden"] != f["pytorch"]
+    assert pt["dw2"][f["sample"]][tuple(f["index"])] == f["pytorch"]
+    assert rep["layers"]["dw1"] == 0  # the layers before it stay clean
 
 
 def test_bad_files_named(small, tmp_path):

@@ -26,6 +26,30 @@ def trained_snn(build_root):
     return build_root / "delay_snn"
 
 
+def test_a_planted_weight_is_named_against_pytorch(trained_snn):
+    """The checker `codesign golden` runs (golden vs PyTorch integer mode), with one synapse of
+    the exported graph's fc1 changed: it names fc1 (spikes or membrane), the sample, the step and
+    neuron, and both values; fc0 stays clean."""
+    import numpy as np
+
+    from codesign.ir.compare import compare_layers
+    from codesign.snn import golden
+
+    mod, cfg, net, _ = flow.load_trained("delay_snn")
+    _, _, x, _ = mod.data(cfg)
+    graph = flow.load_graph("delay_snn")
+    w = spiking_net(graph).layers[1].weight  # fc1's Delay node's own array (out, in, delay)
+    w[0, :, 0] += 20  # every input of neuron 0 at delay 0
+    pt = net.integer_forward(x, graph)
+    keys = ["fc0", "fc0.v", "fc1", "fc1.v"]
+    rep = compare_layers(golden.run(graph, x), pt, keys, "golden", "pytorch")
+    f = rep["first_mismatch"]
+    assert f["layer"] in ("fc1", "fc1.v") and f["index"][1] == 0
+    assert f["golden"] != f["pytorch"] and rep["layers"]["fc0.v"] == 0
+    assert pt[f["layer"]][f["sample"]][tuple(f["index"])] == f["pytorch"]
+    assert np.array_equal(pt["fc0"], golden.run(graph, x)["fc0"])
+
+
 def test_export_round_trips(trained_snn):
     rep = json.loads((trained_snn / "reports" / "export.json").read_text())
     assert rep["onnx_roundtrip_equal"] and rep["nir_roundtrip_equal"]
