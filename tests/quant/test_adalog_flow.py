@@ -32,10 +32,8 @@ def golden(model_dir):
         return {k: d[k] for k in d.files}
 
 
-def test_golden_equals_pytorch_on_every_tensor(model_dir, golden, monkeypatch):
-    rep = json.loads((model_dir / "reports" / "golden.json").read_text())
-    assert rep["mismatches"] == 0 and rep["samples"] == 360, rep["first_mismatch"]
-    assert rep["accuracy_golden"] == rep["accuracy_quant"] > 0.5
+def _pytorch(model_dir, monkeypatch) -> dict[str, np.ndarray]:
+    """The trained model's own integer tensors on the test split, in float64: the oracle."""
     monkeypatch.setenv("CODESIGN_BUILD_DIR", str(model_dir.parent))
     from codesign import flow
     from codesign.data.digits import digits_split
@@ -49,10 +47,37 @@ def test_golden_equals_pytorch_on_every_tensor(model_dir, golden, monkeypatch):
         pt[f"fc{i}.pre"], pt[f"fc{i}"] = st.u.numpy(), st.codes.numpy()
         pt[f"fc{i + 1}.in"] = (st.value / st.scale).numpy()
     pt["fc2"] = pt["fc2"].numpy()
-    pt = {k: np.asarray(v).astype(np.int64) for k, v in pt.items()}
+    return {k: np.asarray(v).astype(np.int64) for k, v in pt.items()}
+
+
+def test_golden_equals_pytorch_on_every_tensor(model_dir, golden, monkeypatch):
+    rep = json.loads((model_dir / "reports" / "golden.json").read_text())
+    assert rep["mismatches"] == 0 and rep["samples"] == 360, rep["first_mismatch"]
+    assert rep["accuracy_golden"] == rep["accuracy_quant"] > 0.5
+    pt = _pytorch(model_dir, monkeypatch)
     cmp = compare_layers(golden, pt, ORDER, "golden", "pytorch")
     assert cmp["mismatches"] == 0, cmp["first_mismatch"]
     assert (golden["fc0"] == 15).any() and (golden["fc0"] < 15).any()  # zero code and levels
+
+
+def test_a_planted_encoder_threshold_is_named_against_pytorch(model_dir, golden, monkeypatch):
+    """One AdaLog encoder threshold of the golden graph moved half-way to the next one: the
+    golden-vs-PyTorch checker names fc0 (the codes), the sample, the channel and both values,
+    and the tensor before it (fc0.pre) stays clean."""
+    from codesign.ir import chain
+
+    pt = _pytorch(model_dir, monkeypatch)
+    g = load_int_graph(model_dir / "onnx" / "model.onnx", "digits_mlp")
+    th = g.source.producer(g.tensor_of["fc0"]).params["thresholds"][0]  # the node's own array
+    u = golden["fc0.pre"]
+    busy = [int(((u >= th[k]) & (u < th[k + 1])).sum()) for k in range(len(th) - 1)]
+    k = int(np.argmax(busy))
+    assert th[k + 1] - th[k] >= 2
+    th[k] = (th[k] + th[k + 1]) // 2
+    cmp = compare_layers(chain.run(g, golden["input"]), pt, ORDER, "golden", "pytorch")
+    f = cmp["first_mismatch"]
+    assert f["layer"] == "fc0" and cmp["layers"]["fc0.pre"] == 0
+    assert f["golden"] != f["pytorch"] == pt["fc0"][f["sample"], f["index"]]
 
 
 def test_export_carries_the_searched_parameters(model_dir):
