@@ -10,11 +10,10 @@ from codesign.delta import golden, rtl
 from codesign.delta.graph import delta_net
 from codesign.errors import CodesignError
 from codesign.rtl.lint import lint
-from codesign.rtl.toolenv import HW_RTL, REPO_ROOT
+from codesign.rtl.toolenv import HW_RTL
 
 # Persistent (git-ignored) so a re-run reuses the Verilator build; the runner's stamp catches
 # any change of sources or parameters, and the tables are read at run time.
-SIM_DIR = REPO_ROOT / "build" / "test_sim" / "delta_layer"
 SAMPLES = 24
 
 
@@ -54,7 +53,7 @@ def test_rtl_equals_golden_cycles_scale_and_fault_named(quick_models, tmp_path):
     for theta in (8, 0):
         p = models[8].to_graph(x.shape[1], theta=theta)
         g = golden.run(p, x)
-        rep = rtl.simulate(p, g["front"], g, tables, SIM_DIR)
+        rep = rtl.simulate(p, g["front"], g, tables, tmp_path / "sim")
         assert rep["mismatches"] == 0, rtl.describe(rep["first_mismatch"], rep["mismatches"])
         assert set(rep["phases"]) == {"paced", "stream"}
         reports[theta] = (rep, g)
@@ -73,7 +72,7 @@ def test_rtl_equals_golden_cycles_scale_and_fault_named(quick_models, tmp_path):
     g8 = reports[8][1]
     o, i = 6, int(np.argmax((g8["delta"] != 0).sum(axis=(0, 1))))
     rtl.flip_weight_bit(tables, o, i, bit=2)
-    rep = rtl.simulate(p8, g8["front"], g8, tables, SIM_DIR, phases=("stream",))
+    rep = rtl.simulate(p8, g8["front"], g8, tables, tmp_path / "sim", phases=("stream",))
     f = rep["first_mismatch"]
     s0, t0 = np.argwhere(g8["delta"][:, :, i] != 0)[0]
     assert rep["mismatches"] > 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +13,13 @@ from codesign.ir.golden import dense
 from codesign.ir.graph import DenseLayer
 from codesign.rtl.hexmem import write_hex
 from codesign.rtl.layer_hw import layer_hw
-from codesign.rtl.toolenv import HW_RTL, REPO_ROOT
+from codesign.rtl.toolenv import HW_RTL
 from codesign.verify.runner import run_bench
 
-# Persistent (git-ignored) so a re-run reuses Verilator builds; stamps catch any change.
-CACHE = REPO_ROOT / "build" / "test_sim"
+# One temporary folder per test session, never the source tree: the benches that share a
+# Verilator build within the session reuse it (stamps catch any change).
+CACHE = Path(tempfile.mkdtemp(prefix="codesign-test-sim-"))
+atexit.register(shutil.rmtree, CACHE, True)
 
 
 def run_unit(
