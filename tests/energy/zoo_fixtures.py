@@ -20,29 +20,17 @@ import numpy as np
 from codesign import paths
 from codesign.atomic import write_json
 from codesign.graph.core import Graph
-from codesign.snn.graph import build, spiking_net
+from codesign.snn.graph import spiking_net
 
 # the SNN and CoDeNet test graphs live in tests/snn and tests/codenet (pytest puts only this
 # folder on sys.path)
 for _folder in ("snn", "codenet"):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / _folder))
 from codenet_testgraphs import spec  # noqa: E402
+from snn_testgraphs import (  # noqa: E402  (hand_snn_graph: re-exported for the energy tests)
+    hand_snn_graph as hand_snn_graph,
+)
 from snn_testgraphs import random_dense_graph, random_hd_graph, random_spikes  # noqa: E402
-
-
-def hand_snn_graph(steps: int = 4) -> Graph:
-    """A 2 -> 2 spiking layer small enough to count by hand: w [[3, 0], [-2, 5]], one synapse
-    (1 <- 0) at delay 1, thresholds 9."""
-    lay = {
-        "name": "fc0",
-        "weight": np.array([[3, 0], [-2, 5]]),
-        "delay": np.array([[0, 0], [1, 0]]),
-        "threshold": np.array([9, 9]),
-        "leak_shift": 1,
-        "spiking": True,
-        "scale": np.ones(2),
-    }
-    return build("hand", steps, (2,), [lay])
 
 
 def hand_input_spikes(steps: int = 4) -> np.ndarray:

@@ -4,6 +4,8 @@ error naming what is wrong, never a traceback or a graph the executor would run 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -11,20 +13,9 @@ import pytest
 
 from codesign.errors import CodesignError
 from codesign.graph import onnx_file
-from codesign.snn.graph import build
 
-
-def _graph():
-    lay = {
-        "name": "fc0",
-        "weight": np.array([[3, 0], [-2, 5]]),
-        "delay": np.array([[0, 0], [1, 0]]),
-        "threshold": np.array([9, 9]),
-        "leak_shift": 1,
-        "spiking": True,
-        "scale": np.ones(2),
-    }
-    return build("hand", 4, (2,), [lay])
+sys.path.insert(0, str(Path(__file__).parents[1] / "snn"))  # the SNN tests' graph builders
+from snn_testgraphs import hand_snn_graph as _graph  # noqa: E402
 
 
 def _edit(tmp_path, change) -> str:

@@ -8,6 +8,21 @@ from codesign.graph.core import Graph
 from codesign.snn.graph import build, spiking_net
 
 
+def hand_snn_graph(steps: int = 4) -> Graph:
+    """A 2 -> 2 spiking layer small enough to count by hand: w [[3, 0], [-2, 5]], one synapse
+    (1 <- 0) at delay 1, thresholds 9."""
+    lay = {
+        "name": "fc0",
+        "weight": np.array([[3, 0], [-2, 5]]),
+        "delay": np.array([[0, 0], [1, 0]]),
+        "threshold": np.array([9, 9]),
+        "leak_shift": 1,
+        "spiking": True,
+        "scale": np.ones(2),
+    }
+    return build("hand", steps, (2,), [lay])
+
+
 def random_dense_graph(
     seed: int = 0,
     steps: int = 20,
