@@ -6,7 +6,6 @@ plus a JSON report; the CLI and the Makefile only call these functions.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 
@@ -14,17 +13,12 @@ import numpy as np
 import torch
 
 from codesign import checkpoint, golden_io, paths
-from codesign.atomic import atomic_path, write_json
+from codesign.atomic import write_json
 from codesign.errors import CodesignError
 from codesign.ir import chain
 from codesign.ir.compare import compare_layers
 from codesign.models import zoo
 from codesign.models.training import deterministic
-
-
-def _config_hash(cfg: dict) -> str:
-    return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:16]
-
 
 CHECKPOINT_KEYS = ("config", "quant", "float")  # what train writes and load_trained needs
 
@@ -41,15 +35,8 @@ def train(model: str, overrides: dict | None = None) -> dict:
     t0 = time.time()
     with deterministic(int(cfg.get("train", {}).get("seed", 0))):
         fm, qm, metrics = mod.train(cfg)
-    state = {
-        "config": cfg,
-        "config_hash": _config_hash(cfg),
-        "quant": qm.state_dict(),
-        "float": fm.state_dict(),
-        "metrics": metrics,
-    }
-    with atomic_path(checkpoint_path(model)) as tmp:
-        torch.save(state, tmp)
+    state = {"quant": qm.state_dict(), "float": fm.state_dict(), "metrics": metrics}
+    checkpoint.save(checkpoint_path(model), model, cfg, state)
     report = {"model": model, **metrics, "train_seconds": round(time.time() - t0, 2), **cfg}
     write_json(paths.reports_dir(model) / "train.json", report)
     return report
@@ -60,9 +47,11 @@ def ensure_trained(model: str) -> dict | None:
     ck = checkpoint_path(model)
     cfg = zoo.module(model).config()
     if ck.is_file():
-        saved = checkpoint.load(ck)
-        current = all(k in saved for k in CHECKPOINT_KEYS)  # an older layout trains again
-        if current and saved.get("config_hash") == _config_hash(cfg):
+        try:
+            saved = checkpoint.load(ck, CHECKPOINT_KEYS, model)
+        except CodesignError:  # another version's or a damaged file: it is only a cache here
+            saved = {}
+        if saved.get("config_hash") == checkpoint.config_hash(cfg):
             return None
     return train(model)
 
@@ -73,7 +62,7 @@ def load_trained(model: str):
     ck = checkpoint_path(model)
     if not ck.is_file():
         raise CodesignError(f"no checkpoint for '{model}' at {ck} (run `codesign train {model}`)")
-    saved = checkpoint.load(ck, CHECKPOINT_KEYS)
+    saved = checkpoint.load(ck, CHECKPOINT_KEYS, model)
     cfg = mod.config(saved["config"])  # a checkpoint's settings are checked like --set
     qm = mod.build(cfg)
     checkpoint.load_state(qm, saved["quant"], ck, "quant")

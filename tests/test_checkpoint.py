@@ -24,6 +24,16 @@ class _Payload:
         return (os.system, (f"touch {self.target}",))
 
 
+def _stamped(model: str = "digits_mlp", **state) -> dict:
+    """A checkpoint dict with the stamps `checkpoint.save` writes, computed here afresh."""
+    import hashlib
+    import json
+
+    cfg = state.pop("config", {})
+    digest = hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:16]
+    return {"format": 1, "model": model, "config": cfg, "config_hash": digest, **state}
+
+
 def _plant(tmp_path, name: str, obj=None, raw: bytes | None = None):
     folder = tmp_path / "digits_mlp"
     folder.mkdir(exist_ok=True)
@@ -37,7 +47,7 @@ def _plant(tmp_path, name: str, obj=None, raw: bytes | None = None):
 def test_a_crafted_checkpoint_runs_no_code(tmp_path, monkeypatch, error_line):
     monkeypatch.setenv("CODESIGN_BUILD_DIR", str(tmp_path))
     target = tmp_path / PAYLOAD_FILE
-    _plant(tmp_path, "x", {"config": {}, "quant": _Payload(str(target))})
+    _plant(tmp_path, "x", _stamped(quant=_Payload(str(target))))
     torch.load(tmp_path / "digits_mlp" / "checkpoint.pt", weights_only=False)  # the oracle:
     assert target.exists()  # unpickled the unsafe way, the payload does run
     target.unlink()
@@ -61,14 +71,22 @@ def _torn() -> bytes:
         (None, b"\x00\x01garbage" * 50, "not a readable checkpoint"),
         (None, _torn(), "not a readable checkpoint"),
         ([1, 2, 3], None, "not a codesign checkpoint (holds list)"),
-        ({"config": {}}, None, "checkpoint lacks 'quant'"),
+        ({"config": {}, "quant": {}, "float": {}}, None, "checkpoint format None, this codesign"),
+        ({**_stamped(quant={}, float={}), "format": 2}, None, "checkpoint format 2"),
+        (_stamped("delay_snn", quant={}, float={}), None, "of model 'delay_snn', not 'digits_mlp'"),
         (
-            {"config": {"train": {"batch_size": 0}}, "quant": {}, "float": {}},
+            {**_stamped(quant={}, float={}), "config": {"train": {"seed": 1}}},
+            None,
+            "settings do not match their config_hash",
+        ),
+        (_stamped(), None, "checkpoint lacks 'quant'"),
+        (
+            _stamped(config={"train": {"batch_size": 0}}, quant={}, float={}),
             None,
             "batch_size must be >= 1",
         ),
         (
-            {"config": digits_mlp.DEFAULTS, "quant": {"bogus": torch.zeros(2)}, "float": {}},
+            _stamped(config=digits_mlp.DEFAULTS, quant={"bogus": torch.zeros(2)}, float={}),
             None,
             "does not fit",
         ),

@@ -12,16 +12,13 @@ reports/delta_sweep.png}.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from codesign import golden_io, paths
-from codesign.atomic import atomic_path, write_json
+from codesign import checkpoint, golden_io, paths
+from codesign.atomic import write_json
 from codesign.delta import data, golden, rtl, train
 from codesign.delta.graph import check_theta
 from codesign.delta.model import DeltaSeqNet, integer_tensors
@@ -34,14 +31,12 @@ MAX_DROP = 0.01  # accuracy points (as a fraction) a threshold may cost
 MIN_REDUCTION = 2.0
 
 
-def _hash(cfg: dict) -> str:
-    keep = {k: cfg[k] for k in ("data", "model", "train")}
-    return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
+def _trained_on(cfg: dict) -> dict:
+    """The settings the weights depend on (θ and hardware settings do not retrain)."""
+    return {k: cfg[k] for k in ("data", "model", "train")}
 
 
 def _model_from(state: dict, arch: dict, path: Path) -> DeltaSeqNet:
-    from codesign import checkpoint
-
     try:
         m = DeltaSeqNet(**arch)
     except TypeError as e:
@@ -58,13 +53,14 @@ def load_or_train(
 ) -> tuple[dict[int, DeltaSeqNet], float]:
     """{θ: model} from build/delta_seq/checkpoint.pt, training what is missing."""
     ck_path = paths.model_dir(MODEL) / "checkpoint.pt"
-    h = _hash(cfg)
+    trained_on = _trained_on(cfg)
     ck = None
     if ck_path.is_file() and not retrain:
-        from codesign import checkpoint
-
-        ck = checkpoint.load(ck_path)
-        if ck.get("hash") != h:
+        try:
+            ck = checkpoint.load(ck_path, ("arch", "dense", "tuned"), MODEL)
+        except CodesignError:  # another version's or a damaged file: it is only a cache here
+            ck = None
+        if ck is not None and ck["config_hash"] != checkpoint.config_hash(trained_on):
             ck = None
     t0 = time.time()
     m = cfg["model"]
@@ -78,7 +74,7 @@ def load_or_train(
     }
     if ck is None:
         dense = train.train_dense(cfg, xtr, ytr)
-        ck = {"hash": h, "arch": arch, "dense": dense.state_dict(), "tuned": {}}
+        ck = {"arch": arch, "dense": dense.state_dict(), "tuned": {}}
     dense = _model_from(ck["dense"], ck["arch"], ck_path)
     models, changed = {}, False
     for th in thetas:
@@ -87,8 +83,8 @@ def load_or_train(
             changed = True
         models[th] = _model_from(ck["tuned"][th], ck["arch"], ck_path)
     if changed or not ck_path.is_file():
-        with atomic_path(ck_path) as tmp:
-            torch.save(ck, tmp)
+        state = {k: ck[k] for k in ("arch", "dense", "tuned")}
+        checkpoint.save(ck_path, MODEL, trained_on, state)
     return models, time.time() - t0
 
 

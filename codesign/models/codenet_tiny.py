@@ -20,8 +20,8 @@ import time
 import numpy as np
 import torch
 
-from codesign import golden_io, paths
-from codesign.atomic import atomic_path, write_json
+from codesign import checkpoint, golden_io, paths
+from codesign.atomic import write_json
 from codesign.errors import CodesignError
 from codesign.rtl import manifest as rtl_manifest
 
@@ -163,7 +163,6 @@ def _train(cfg: dict) -> dict:
     if int(t["qat_epochs"]) > 0:
         fit(qm, tr, int(t["qat_epochs"]), float(t["lr_qat"]), bs, seed, "QAT")
     state = {
-        "config": cfg,
         "float": float_state,
         "rounded": fm.state_dict(),
         "quant": qm.state_dict(),
@@ -171,8 +170,7 @@ def _train(cfg: dict) -> dict:
             lay.name: [lay.in_exp, lay.in_zp, lay.out_exp, lay.out_zp] for lay in qm.layers
         },
     }
-    with atomic_path(_ck()) as tmp:
-        torch.save(state, tmp)
+    checkpoint.save(_ck(), NAME, cfg, state)
     report = {"model": NAME, "train_seconds": round(time.time() - t0, 1), **cfg}
     write_json(paths.reports_dir(NAME) / "train.json", report)
     return report
@@ -185,10 +183,8 @@ def load():
 
     if not _ck().is_file():
         raise CodesignError(f"no checkpoint for '{NAME}' at {_ck()} (run `codesign train {NAME}`)")
-    from codesign import checkpoint
-
     ck = _ck()
-    st = checkpoint.load(ck, ("config", "float", "rounded", "quant", "formats"))
+    st = checkpoint.load(ck, ("config", "float", "rounded", "quant", "formats"), NAME)
     cfg = config(st["config"])  # a checkpoint's settings are checked like --set
     m = cfg["model"]
     fm = FloatCodeNet(int(m["channels"]), len(CLASSES), int(m["blocks"]), "bounded")

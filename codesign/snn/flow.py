@@ -14,15 +14,13 @@ Each step reads the previous step's artefacts under build/<model>/ and writes it
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 
 import numpy as np
-import torch
 
 from codesign import checkpoint, golden_io, paths
-from codesign.atomic import atomic_path, write_json
+from codesign.atomic import write_json
 from codesign.errors import CodesignError
 from codesign.models.training import deterministic
 from codesign.rtl import manifest as rtl_manifest
@@ -51,10 +49,6 @@ def shd_split(d: dict, test_fraction: float = 0.2, seed: int = 0):
     n_test = max(1, int(round(test_fraction * len(y))))
     te, tr = perm[:n_test], perm[n_test:]
     return x[tr], y[tr], x[te], y[te]
-
-
-def _hash(cfg: dict) -> str:
-    return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def checkpoint_path(model: str):
@@ -93,15 +87,12 @@ def train(model: str, overrides: dict | None = None) -> dict:
         100 * (metrics["accuracy_quant"] - metrics["accuracy_baseline_quant"]), 2
     )
     state = {
-        "config": cfg,
-        "config_hash": _hash(cfg),
         "shape": [int(xte.shape[2]), int(net.n_out)],
         "net": net.state_dict(),
         "baseline": base.state_dict(),
         "metrics": metrics,
     }
-    with atomic_path(checkpoint_path(model)) as tmp:
-        torch.save(state, tmp)
+    checkpoint.save(checkpoint_path(model), model, cfg, state)
     report = {"model": model, **metrics, "train_seconds": round(time.time() - t0, 1), **cfg}
     write_json(paths.reports_dir(model) / "train.json", report)
     update_report(model, {"accuracy": metrics, "test_samples": int(len(yte))})
@@ -115,7 +106,7 @@ def load_trained(model: str):
     ck = checkpoint_path(model)
     if not ck.is_file():
         raise CodesignError(f"no checkpoint for '{model}' at {ck} (run `codesign train {model}`)")
-    saved = checkpoint.load(ck, ("config", "shape", "net", "baseline"))
+    saved = checkpoint.load(ck, ("config", "shape", "net", "baseline"), model)
     cfg = mod.config(saved["config"])  # a checkpoint's settings are checked like --set
     try:
         n_in, n_out = (int(v) for v in saved["shape"])

@@ -13,6 +13,7 @@ import torch
 from qonnx.custom_op.registry import getCustomOp
 from trained_variants import trained_adalog
 
+from codesign import checkpoint
 from codesign.errors import CodesignError
 from codesign.ir.chain import from_onnx, load_int_graph
 from codesign.ir.compare import compare_layers
@@ -84,7 +85,7 @@ def test_export_carries_the_searched_parameters(model_dir):
     proto = onnx.load(str(model_dir / "onnx" / "model.onnx"))
     nodes = [n for n in proto.graph.node if n.op_type == "LogQuant"]
     assert len(nodes) == 2 and all(n.domain == "codesign" for n in nodes)
-    ck = torch.load(model_dir / "checkpoint.pt", weights_only=False)["quant"]
+    ck = checkpoint.load(model_dir / "checkpoint.pt", model="digits_mlp")["quant"]
     g = load_int_graph(model_dir / "onnx" / "model.onnx", "digits_mlp")
     for i, node in enumerate(nodes):
         a = {x.name: onnx.helper.get_attribute_value(x) for x in node.attribute}

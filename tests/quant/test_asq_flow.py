@@ -34,7 +34,9 @@ def pytorch_tensors(root) -> dict[str, np.ndarray]:
     """Every layer's integers plus the ASQ stages' u ("<layer>.pre"), h and g, in float64."""
     import torch
 
-    ck = torch.load(root / "checkpoint.pt", weights_only=False)
+    from codesign import checkpoint
+
+    ck = checkpoint.load(root / "checkpoint.pt", model="digits_mlp")
     qm = digits_mlp.build(ck["config"])
     qm.load_state_dict(ck["quant"])
     _, _, xte, _ = digits_mlp.data()
