@@ -1,4 +1,12 @@
-"""Write-then-rename helpers: a failed step never leaves a half-written artefact under build/."""
+"""Write-then-rename helpers: a failed step never leaves a half-written artefact under build/.
+
+One artefact: `atomic_path` / `atomic_dir` / `write_json` (a rename is atomic).
+Several artefacts of one step (a checkpoint and its report, golden tensors and golden.json):
+`together` stages them in one folder beside them and records the moves in a plan before making
+any; a run killed after the plan is finished by the next one (`finish_interrupted`, which
+`paths.model_dir` calls), one killed before it is discarded. Readers thus see the previous
+step's files or the new step's, never a mix.
+"""
 
 from __future__ import annotations
 
@@ -96,6 +104,13 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
 def write_json(path: str | Path, data: dict) -> Path:
     """A report as standard JSON: a NaN or infinite number (which JSON cannot hold, and which
     users' scripts would choke on) is an error naming the key, and nothing is written."""
+    text = _json_text(path, data)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)
+
+
+def _json_text(path: str | Path, data: dict) -> str:
     try:
         text = json.dumps(data, indent=2, sort_keys=False, default=_jsonable, allow_nan=False)
     except ValueError:
@@ -104,9 +119,113 @@ def write_json(path: str | Path, data: dict) -> Path:
         raise CodesignError(
             f"{path}: {_non_finite(data) or 'a value'} is not a finite number; not written"
         ) from None
-    with atomic_path(path) as tmp:
-        tmp.write_text(text + "\n")
-    return Path(path)
+    return text + "\n"
+
+
+@contextmanager
+def replacing_dir(path: str | Path, staged: Staged | None = None) -> Iterator[Path]:
+    """A generator's output folder: on its own (`atomic_dir`), or as one of the artefacts of
+    a step that `together` commits (`staged`)."""
+    if staged is None:
+        with atomic_dir(path) as tmp:
+            yield tmp
+    else:
+        yield staged.dir(path)
+
+
+_STAGE = ".commit"
+_PLAN = "plan.json"
+
+
+class Staged:
+    """The artefacts of one step, written into a staging folder under the model's folder."""
+
+    def __init__(self, root: Path, stage: Path) -> None:
+        self.root, self.stage = root, stage
+        self.moves: list[tuple[str, str, bool]] = []  # (staged name, final path, is a folder)
+
+    def _stage(self, final: str | Path, is_dir: bool) -> Path:
+        rel = Path(final).resolve().relative_to(self.root.resolve())  # same file system
+        name = f"{len(self.moves)}-{rel.name}"
+        self.moves.append((name, str(rel), is_dir))
+        return self.stage / name
+
+    def path(self, final: str | Path) -> Path:
+        """Where to write the file that becomes `final`."""
+        return self._stage(final, False)
+
+    def dir(self, final: str | Path) -> Path:
+        """A fresh folder that replaces `final` as a whole."""
+        d = self._stage(final, True)
+        d.mkdir()
+        return d
+
+    def find(self, final: str | Path) -> Path:
+        """The staged copy of `final` (to check or measure it before it replaces the old)."""
+        rel = str(Path(final).resolve().relative_to(self.root.resolve()))
+        return next(self.stage / name for name, r, _ in self.moves if r == rel)
+
+    def json(self, final: str | Path, data: dict) -> None:
+        """A report (checked like `write_json`) that becomes `final`."""
+        text = _json_text(final, data)
+        self.path(final).write_text(text)
+
+
+@contextmanager
+def together(root: str | Path) -> Iterator[Staged]:
+    """Stage several artefacts under `root` (a model's folder); if the block succeeds, they
+    replace the old ones together, else none does."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    finish_interrupted(root)
+    stage = Path(tempfile.mkdtemp(prefix=f"{_STAGE}.{os.getpid()}@{_HOST}.", dir=root))
+    staged = Staged(root, stage)
+    try:
+        yield staged
+        plan = json.dumps([list(m) for m in staged.moves])
+        with atomic_path(stage / _PLAN) as tmp:  # the rename of the plan is the commit point
+            tmp.write_text(plan)
+        _apply(root, stage)
+    finally:
+        if stage.exists() and not (stage / _PLAN).exists():
+            shutil.rmtree(stage)
+
+
+def _apply(root: Path, stage: Path) -> None:
+    """Make the plan's moves (each is skipped once done, so a re-run after a kill resumes)."""
+    for name, rel, is_dir in json.loads((stage / _PLAN).read_text()):
+        src, dst = stage / name, root / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        old = dst.with_name(f".{dst.name}.old")
+        if src.exists() and is_dir:
+            if dst.exists():
+                if old.exists():
+                    shutil.rmtree(old)
+                dst.rename(old)
+            src.rename(dst)
+        elif src.exists():
+            os.replace(src, dst)
+        if is_dir and old.exists():
+            shutil.rmtree(old)
+    shutil.rmtree(stage)
+
+
+def finish_interrupted(root: str | Path) -> None:
+    """Commits of killed runs under `root`: finished if their plan was written, else dropped;
+    a folder swap (`atomic_dir`) of `root` or of a folder in or one level below it that was
+    killed between its two renames gets its last good copy back."""
+    root = Path(root)
+    for old in [root.with_name(f".{root.name}.old"), *root.glob(".*.old"), *root.glob("*/.*.old")]:
+        if old.is_dir():
+            _remove_leftovers(old.with_name(old.name[1:-4]))
+    for stage in Path(root).glob(f"{_STAGE}.*@{glob.escape(_HOST)}.*"):
+        m = re.fullmatch(rf"{re.escape(_STAGE)}\.(\d+)@{re.escape(_HOST)}\.\w+", stage.name)
+        if not m or not stage.is_dir() or _alive(int(m.group(1))):
+            continue
+        if (stage / _PLAN).is_file():
+            _apply(Path(root), stage)
+        else:
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def _non_finite(data, where: str = "") -> str | None:

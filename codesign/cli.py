@@ -361,9 +361,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _finish_interrupted(argv: list[str]) -> None:
+    """Finish (or drop) what a killed run of a step left in the model's folder, whichever
+    build folder the verb is given, before the verb reads it."""
+    import re
+    from pathlib import Path
+
+    from codesign.atomic import finish_interrupted
+    from codesign.paths import build_root
+
+    if len(argv) < 2 or not re.fullmatch(r"[A-Za-z0-9_.-]+", argv[1]):
+        return
+    root = Path(argv[argv.index("--build-dir") + 1]) if "--build-dir" in argv[:-1] else None
+    folder = (root or build_root()) / argv[1]
+    if folder.is_dir():
+        finish_interrupted(folder)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        _finish_interrupted(argv)
         if argv and argv[0] != "import":
             done = _imported_verb(argv[0], argv[1:])
             if done is not None:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from codesign import checkpoint, golden_io, paths
-from codesign.atomic import write_json
+from codesign.atomic import together, write_json
 from codesign.errors import CodesignError
 from codesign.ir import chain
 from codesign.ir.compare import compare_layers
@@ -36,9 +36,10 @@ def train(model: str, overrides: dict | None = None) -> dict:
     with deterministic(int(cfg.get("train", {}).get("seed", 0))):
         fm, qm, metrics = mod.train(cfg)
     state = {"quant": qm.state_dict(), "float": fm.state_dict(), "metrics": metrics}
-    checkpoint.save(checkpoint_path(model), model, cfg, state)
     report = {"model": model, **metrics, "train_seconds": round(time.time() - t0, 2), **cfg}
-    write_json(paths.reports_dir(model) / "train.json", report)
+    with together(paths.model_dir(model)) as staged:
+        checkpoint.save(staged.path(checkpoint_path(model)), model, cfg, state)
+        staged.json(paths.reports_dir(model) / "train.json", report)
     return report
 
 
@@ -149,8 +150,7 @@ def golden(model: str) -> dict:
         "output_scale_exp": graph.output_q.scale_exp,
         "rounding": "half_even (QONNX ROUND) after integer multiplier and right shift",
     }
-    golden_io.save(model, g, labels=yte)
-    write_json(paths.reports_dir(model) / "golden.json", report)
+    golden_io.save(model, g, labels=yte, reports={"golden.json": report})
     return report
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from codesign import paths
-from codesign.atomic import atomic_dir
+from codesign.atomic import together
 from codesign.errors import CodesignError
 
 FILE = "layers.npz"
@@ -31,19 +31,24 @@ def save(
     tensors: dict[str, np.ndarray],
     labels: np.ndarray | None = None,
     extra: dict[str, dict[str, np.ndarray]] | None = None,
+    reports: dict[str, dict] | None = None,
 ) -> Path:
     """Replace build/<model>/golden/ as a whole with layers.npz (and `extra` files by name, e.g.
-    the same tensors under another backend's layer names), compressed."""
+    the same tensors under another backend's layer names), compressed, together with
+    `reports` (file name in reports/ -> content): all of them or none."""
     arrays = {k: np.asarray(v) for k, v in tensors.items()}
     if labels is not None:
         arrays["labels"] = np.asarray(labels, dtype=np.int64)
     onnx = paths.onnx_path(model)
-    with atomic_dir(paths.golden_dir(model)) as tmp:
+    with together(paths.model_dir(model)) as staged:
+        tmp = staged.dir(paths.golden_dir(model))
         for name, content in {FILE: arrays, **(extra or {})}.items():
             np.savez_compressed(tmp / name, **content)
         if onnx.is_file():
             source = paths.source_of(onnx, paths.model_dir(model))
             (tmp / SOURCE).write_text(json.dumps(source, indent=1) + "\n")
+        for name, data in (reports or {}).items():
+            staged.json(paths.reports_dir(model) / name, data)
     return path_for(model)
 
 

@@ -197,8 +197,8 @@ def golden(name: str) -> dict:
         name,
         {k: v for k, v in values.items() if k != "input"},
         extra={CHAIN_GOLDEN: chain_tensors} if checked_chain else None,
+        reports={"golden.json": report},
     )
-    write_json(paths.reports_dir(name) / "golden.json", report)
     return report
 
 

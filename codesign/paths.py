@@ -31,7 +31,13 @@ class Workspace:
     root: Path
 
     def model_dir(self, model: str) -> Path:
-        return self.root / model
+        """build/<model>, with any step a killed run had committed finished first (so no
+        reader sees half of one step's files)."""
+        from codesign.atomic import finish_interrupted
+
+        folder = self.root / model
+        finish_interrupted(folder)
+        return folder
 
     def onnx_path(self, model: str) -> Path:
         return self.model_dir(model) / "onnx" / "model.onnx"

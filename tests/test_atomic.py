@@ -70,3 +70,40 @@ def test_a_report_with_nan_is_refused_naming_the_key(tmp_path):
     assert json.loads(p.read_text()) == {"good": 1}
     with pytest.raises(CodesignError, match="inf"):
         write_json(p, {"inf": float("inf")})
+
+
+_KILLED_COMMIT = """
+import os, signal, sys
+from pathlib import Path
+from codesign import atomic
+root = Path(sys.argv[1])
+real, n = os.replace, [0]
+def replace(a, b):
+    n[0] += 1
+    if n[0] == int(sys.argv[2]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(a, b)
+os.replace = replace
+with atomic.together(root) as st:
+    st.path(root / "checkpoint.pt").write_text("new")
+    st.json(root / "reports" / "train.json", {"run": "new"})
+"""
+
+
+@pytest.mark.parametrize("kill_at, state", [(1, "old"), (2, "new"), (3, "new")])
+def test_a_commit_sigkilled_half_way_is_finished_or_dropped_by_the_next_reader(
+    tmp_path, kill_at, state
+):
+    """Replace 1 is the plan (the commit point), 2 and 3 the artefacts: killed before the plan,
+    the old pair stays; after it, the next reader finishes the move."""
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "checkpoint.pt").write_text("old")
+    (tmp_path / "reports" / "train.json").write_text('{"run": "old"}')
+    p = subprocess.run([sys.executable, "-c", _KILLED_COMMIT, str(tmp_path), str(kill_at)])
+    assert p.returncode == -9
+    from codesign.atomic import finish_interrupted
+
+    finish_interrupted(tmp_path)
+    assert (tmp_path / "checkpoint.pt").read_text() == state
+    assert json.loads((tmp_path / "reports" / "train.json").read_text()) == {"run": state}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt", "reports"]

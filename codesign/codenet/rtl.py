@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign.atomic import atomic_dir
+from codesign.atomic import Staged, replacing_dir
 from codesign.codenet import integer as I
 from codesign.codenet import perf
 from codesign.codenet.graph import CodenetNet, codenet_net
@@ -200,7 +200,9 @@ def _wrapper(top: str, hw: dict) -> str:
     return "\n".join(lines)
 
 
-def generate(graph: Graph, out_dir: str | Path, pa: int, pe: int) -> dict:
+def generate(
+    graph: Graph, out_dir: str | Path, pa: int, pe: int, staged: Staged | None = None
+) -> dict:
     graph = codenet_net(graph)  # the CoDeNet lowering: refuses any other node by name
     hw = hw_params(graph, pa, pe)
     top = f"{graph.name}_top"
@@ -216,7 +218,7 @@ def generate(graph: Graph, out_dir: str | Path, pa: int, pe: int) -> dict:
             for p in prog
         ],
     )
-    with atomic_dir(out_dir) as tmp:
+    with replacing_dir(out_dir, staged) as tmp:
         for s in SOURCES:
             shutil.copy(HW_RTL / s, tmp / s)
         (tmp / f"{top}.v").write_text(_wrapper(top, hw))

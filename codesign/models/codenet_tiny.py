@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from codesign import checkpoint, golden_io, paths
-from codesign.atomic import write_json
+from codesign.atomic import together, write_json
 from codesign.errors import CodesignError
 from codesign.rtl import manifest as rtl_manifest
 
@@ -170,9 +170,10 @@ def _train(cfg: dict) -> dict:
             lay.name: [lay.in_exp, lay.in_zp, lay.out_exp, lay.out_zp] for lay in qm.layers
         },
     }
-    checkpoint.save(_ck(), NAME, cfg, state)
     report = {"model": NAME, "train_seconds": round(time.time() - t0, 1), **cfg}
-    write_json(paths.reports_dir(NAME) / "train.json", report)
+    with together(paths.model_dir(NAME)) as staged:
+        checkpoint.save(staged.path(_ck()), NAME, cfg, state)
+        staged.json(paths.reports_dir(NAME) / "train.json", report)
     return report
 
 
@@ -291,8 +292,7 @@ def flow_golden(model: str = NAME) -> dict:
         "golden_seconds": round(golden_s, 3),
         "requantisation": "CoDeNet: ((acc*scale + 2^15) >> 16) + bias; relu: max(q,0) - 128; clamp",
     }
-    golden_io.save(NAME, gt)
-    write_json(paths.reports_dir(NAME) / "golden.json", report)
+    golden_io.save(NAME, gt, reports={"golden.json": report})
     if cmp["mismatches"]:
         from codesign.ir.compare import describe
 
@@ -323,20 +323,25 @@ def flow_rtl(model: str = NAME, cfg: dict | None = None) -> dict:
 
     cfg = cfg or config()
     g = load_graph(paths.onnx_path(NAME), NAME)
-    out = paths.model_dir(NAME) / "rtl"
-    man = rtl.generate(g, out, int(cfg["rtl"]["pa"]), int(cfg["rtl"]["pe"]))
-    lt = lint([out / s for s in man["sources"]], man["top"])
-    report = {
-        "top": man["top"],
-        "hw": man["hw"],
-        "rtl_dir": out.name,  # relative to the model's folder
-        "lint": {"warnings": lt["warnings"], "errors": lt["errors"]},
-    }
-    if lt["warnings"] or lt["errors"]:
-        raise CodesignError(f"verilator lint of {man['top']}: {lt['log'][:500]}")
-    if cfg["rtl"].get("yosys", True):
-        report["yosys"] = xc7_resources(out, paths.model_dir(NAME) / "synth")
-    write_json(paths.reports_dir(NAME) / "rtl.json", report)
+    root = paths.model_dir(NAME)
+    with together(root) as staged:  # RTL, its Yosys folder and rtl.json: all or none
+        out = root / "rtl"
+        man = rtl.generate(g, out, int(cfg["rtl"]["pa"]), int(cfg["rtl"]["pe"]), staged)
+        new = staged.find(out)  # linted and measured before it replaces rtl/
+        lt = lint([new / s for s in man["sources"]], man["top"])
+        report = {
+            "top": man["top"],
+            "hw": man["hw"],
+            "rtl_dir": out.name,  # relative to the model's folder
+            "lint": {"warnings": lt["warnings"], "errors": lt["errors"]},
+        }
+        if lt["warnings"] or lt["errors"]:
+            raise CodesignError(f"verilator lint of {man['top']}: {lt['log'][:500]}")
+        if cfg["rtl"].get("yosys", True):
+            report["yosys"] = xc7_resources(new, staged.dir(root / "synth"))
+            if "log" in report["yosys"]:  # where the log will be, not where Yosys wrote it
+                report["yosys"]["log"] = "synth/yosys.log"
+        staged.json(paths.reports_dir(NAME) / "rtl.json", report)
     return report
 
 

@@ -17,7 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from codesign.atomic import write_json
+from codesign.atomic import together
 from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.paths import build_root
 from codesign.rtl.manifest import load as load_manifest
@@ -240,14 +240,22 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--build-dir", default=str(build_root()))
     a = ap.parse_args(argv)
     root = Path(a.build_dir) / a.model
-    try:
-        rep = synthesize(
-            root / "rtl", a.target, root / "synth" / a.target, device=a.device, pnr=not a.no_pnr
-        )
+    path = root / "reports" / f"synth_{a.target}.json"
+    work = root / "synth" / a.target
+    try:  # the Yosys folder and its report replace the old ones together
+        with together(root) as staged:
+            out = staged.dir(work)
+            try:
+                rep = synthesize(root / "rtl", a.target, out, device=a.device, pnr=not a.no_pnr)
+            except CodesignError as e:  # the logs of a failed run stay, beside the good folder
+                failed = work.with_name(f"{a.target}.failed")
+                shutil.rmtree(failed, ignore_errors=True)
+                out.rename(failed)
+                raise CodesignError(str(e).replace(str(out), str(failed))) from None
+            rep["log"] = str(work.relative_to(root) / "yosys.log")
+            staged.json(path, rep)
     except CodesignError as e:
         return fail(e)
-    path = root / "reports" / f"synth_{a.target}.json"
-    write_json(path, rep)
     keys = (
         ("LUT", "FF", "DSP", "BRAM", "CARRY4")
         if a.target == "xc7"

@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from codesign import checkpoint, golden_io, paths
-from codesign.atomic import write_json
+from codesign.atomic import together, write_json
 from codesign.errors import CodesignError
 from codesign.models.training import deterministic
 from codesign.rtl import manifest as rtl_manifest
@@ -57,10 +57,16 @@ def checkpoint_path(model: str):
 
 def update_report(model: str, section: dict, name: str = "snn.json") -> dict:
     """Merge keys into reports/<name> (read, update, write-then-rename)."""
+    data = merged_report(model, section, name)
+    write_json(paths.reports_dir(model) / name, data)
+    return data
+
+
+def merged_report(model: str, section: dict, name: str = "snn.json") -> dict:
+    """reports/<name> with `section`'s keys merged in (not written)."""
     path = paths.reports_dir(model) / name
     data = json.loads(path.read_text()) if path.is_file() else {"model": model}
     data.update(section)
-    write_json(path, data)
     return data
 
 
@@ -92,10 +98,12 @@ def train(model: str, overrides: dict | None = None) -> dict:
         "baseline": base.state_dict(),
         "metrics": metrics,
     }
-    checkpoint.save(checkpoint_path(model), model, cfg, state)
     report = {"model": model, **metrics, "train_seconds": round(time.time() - t0, 1), **cfg}
-    write_json(paths.reports_dir(model) / "train.json", report)
-    update_report(model, {"accuracy": metrics, "test_samples": int(len(yte))})
+    summary = merged_report(model, {"accuracy": metrics, "test_samples": int(len(yte))})
+    with together(paths.model_dir(model)) as staged:
+        checkpoint.save(staged.path(checkpoint_path(model)), model, cfg, state)
+        staged.json(paths.reports_dir(model) / "train.json", report)
+        staged.json(paths.reports_dir(model) / "snn.json", summary)
     return report
 
 
@@ -208,11 +216,11 @@ def golden(model: str, onnx_samples: int = 4) -> dict:
         "golden_seconds": round(golden_s, 3),
         **stats,
     }
-    golden_io.save(model, g, labels=yte)
+    summary = merged_report(model, {"golden": report})
+    golden_io.save(model, g, labels=yte, reports={"snn.json": summary})
     rep_dir = paths.reports_dir(model)
     plot_delays(graph, rep_dir / "delays.png")
     plot_raster(graph, g, 0, rep_dir / "raster.png")
-    update_report(model, {"golden": report})
     if cmp["mismatches"] or ocmp["mismatches"]:
         from codesign.ir.compare import describe
 
@@ -233,9 +241,11 @@ def rtl(model: str) -> dict:
     from codesign.snn.rtl import generate
 
     graph = load_graph(model)
-    report = generate(graph, paths.model_dir(model) / "rtl")
-    write_json(paths.reports_dir(model) / "rtl.json", report)
-    update_report(model, {"rtl": {k: report[k] for k in ("memory_bits", "lint_warnings")}})
+    with together(paths.model_dir(model)) as staged:
+        report = generate(graph, paths.model_dir(model) / "rtl", staged=staged)
+        summary = {"rtl": {k: report[k] for k in ("memory_bits", "lint_warnings")}}
+        staged.json(paths.reports_dir(model) / "rtl.json", report)
+        staged.json(paths.reports_dir(model) / "snn.json", merged_report(model, summary))
     return report
 
 
@@ -249,15 +259,14 @@ def sim(model: str, samples: int | None = None, membranes: bool = True) -> dict:
     n = int(samples if samples is not None else cfg.get("rtl", {}).get("test_samples", 16))
     n = len(xte) if n <= 0 else min(n, len(xte))
     report = simulate(graph, xte[:n], paths.model_dir(model) / "rtl", membranes, yte[:n])
-    write_json(paths.reports_dir(model) / "sim.json", report)
     keep = ("samples", "spike_mismatches", "membrane_mismatches", "score_mismatches")
-    update_report(
-        model,
-        {
-            "rtl_sim": {k: report[k] for k in keep},
-            "rtl_cycles_per_step": report["cycles_per_step"],
-        },
-    )
+    summary = {
+        "rtl_sim": {k: report[k] for k in keep},
+        "rtl_cycles_per_step": report["cycles_per_step"],
+    }
+    with together(paths.model_dir(model)) as staged:
+        staged.json(paths.reports_dir(model) / "sim.json", report)
+        staged.json(paths.reports_dir(model) / "snn.json", merged_report(model, summary))
     if report["spike_mismatches"] or report["membrane_mismatches"]:
         raise CodesignError(f"RTL differs from the golden model: {report['first_mismatch']}")
     return report

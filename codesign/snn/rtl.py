@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign.atomic import atomic_dir
+from codesign.atomic import Staged, replacing_dir
 from codesign.errors import CodesignError
 from codesign.graph.core import Graph
 from codesign.rtl import manifest as rtl_manifest
@@ -180,8 +180,11 @@ endmodule
 """
 
 
-def generate(graph: Graph, out_dir: str | Path, lint: bool = True) -> dict:
-    """Write the RTL folder for `graph`; returns the manifest (+ lint result)."""
+def generate(
+    graph: Graph, out_dir: str | Path, lint: bool = True, staged: Staged | None = None
+) -> dict:
+    """Write the RTL folder for `graph` (as part of the `staged` commit if given); returns the
+    manifest (+ lint result)."""
     out_dir = Path(out_dir).resolve()
     pl = plan(graph)
     p = pl["params"]
@@ -207,7 +210,7 @@ def generate(graph: Graph, out_dir: str | Path, lint: bool = True) -> dict:
         synapses=pl["synapses"],
         memory_bits=pl["memory"],
     )
-    with atomic_dir(out_dir) as tmp:
+    with replacing_dir(out_dir, staged) as tmp:
         shutil.copy(CORE, tmp / "snn_core.v")
         (tmp / "snn_top.v").write_text(top)
         for k in TABLES:
