@@ -143,3 +143,79 @@ def test_shd_files_load_or_fail_by_name(tmp_path_factory, labels, times, units):
         assert "\n" not in str(e).strip()
         return
     assert x.shape == (len(y), 5, 8) and y.dtype == np.int64 and (y >= 0).all()
+
+
+def _nir_bytes() -> tuple[bytes, list[str]]:
+    """A valid NIR file of a small delay network (written by codesign) and its node names."""
+    import sys
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "tests" / "snn"))
+    from snn_testgraphs import random_dense_graph
+
+    from codesign.snn import nir_io
+
+    graph = random_dense_graph(sizes=(3, 4, 2), steps=4, max_delay=2)
+    with tempfile.TemporaryDirectory() as d:
+        path = nir_io.save(graph, Path(d) / "m.nir")
+        return path.read_bytes(), list(nir_io.to_nir(graph).nodes)
+
+
+NIR_FILE, NIR_NODES = _nir_bytes()
+NIR_VALUES = st.one_of(
+    st.just(np.array([np.nan])),
+    st.just(np.array([])),
+    st.just(np.zeros((2, 2, 2))),
+    st.floats(allow_nan=True, allow_infinity=True).map(lambda v: np.array([v])),
+    st.integers(-(10**6), 10**6).map(lambda v: np.full(3, v)),
+)
+
+
+@FUZZ
+@given(data=st.data())
+def test_nir_files_load_or_fail_by_name(tmp_path_factory, data):
+    """Mutated NIR files (a node or edge dropped, a parameter replaced by NaN, an empty or
+    wrongly shaped array, metadata damaged, bytes cut or flipped) through `nir_io.load`."""
+    import nir
+
+    from codesign.graph.core import Graph
+    from codesign.snn import nir_io
+
+    path = tmp_path_factory.mktemp("nir") / "m.nir"
+    path.write_bytes(NIR_FILE)
+    how = data.draw(st.sampled_from(["node", "edge", "param", "meta", "cut", "flip"]))
+    if how in ("cut", "flip"):
+        raw = bytearray(NIR_FILE)
+        at = data.draw(st.integers(0, len(raw) - 1))
+        if how == "cut":
+            raw = raw[:at]
+        else:
+            raw[at] ^= data.draw(st.integers(1, 255))
+        path.write_bytes(bytes(raw))
+    else:
+        g = nir.read(str(path), type_check=False)
+        name = data.draw(st.sampled_from(NIR_NODES))
+        if how == "node":
+            del g.nodes[name]
+        elif how == "edge":
+            g.edges.pop(data.draw(st.integers(0, len(g.edges) - 1)))
+        elif how == "param":
+            node = g.nodes[name]
+            fields = [k for k, v in vars(node).items() if isinstance(v, np.ndarray)]
+            if fields:
+                setattr(node, data.draw(st.sampled_from(fields)), data.draw(NIR_VALUES))
+        else:
+            meta = json.loads(g.metadata["codesign"])
+            key = data.draw(st.sampled_from(sorted(meta)))
+            meta[key] = data.draw(VALUES)
+            g.metadata["codesign"] = json.dumps(meta)
+        try:
+            nir.write(str(path), g)
+        except Exception:  # nir itself cannot write this graph: nothing for us to read
+            return
+    try:
+        graph = nir_io.load(path)
+    except CodesignError as e:
+        assert "\n" not in str(e).strip()
+        return
+    assert isinstance(graph, Graph)

@@ -229,6 +229,18 @@ def load(path: str | Path) -> Graph:
     return from_onnx(model, str(path))
 
 
+def _param_difference(node: str, key: str, a: np.ndarray, b: np.ndarray) -> list[str]:
+    """The first element where two params differ, with both values (empty: equal)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return [f"{node}: param {key} shape {a.shape} != {b.shape}"]
+    bad = np.argwhere(a != b)
+    if not len(bad):
+        return []
+    i = tuple(int(v) for v in bad[0])
+    return [f"{node}: param {key} at {list(i)}: {a[i]} != {b[i]} ({len(bad)} elements differ)"]
+
+
 def differences(a: Graph, b: Graph) -> list[str]:
     """What differs between two graphs (empty: equal): structure, attrs, params, types."""
     diffs = []
@@ -242,10 +254,11 @@ def differences(a: Graph, b: Graph) -> list[str]:
     for x, y in zip(a.nodes, b.nodes, strict=True):
         if (x.op, x.inputs, x.outputs, x.attrs) != (y.op, y.inputs, y.outputs, y.attrs):
             diffs.append(f"{x.name}: op, wiring or attrs")
-        if sorted(x.params) != sorted(y.params) or any(
-            not np.array_equal(x.params[k], y.params[k]) for k in x.params
-        ):
-            diffs.append(f"{x.name}: params")
+        if sorted(x.params) != sorted(y.params):
+            diffs.append(f"{x.name}: params {sorted(x.params)} != {sorted(y.params)}")
+            continue
+        for k in x.params:
+            diffs.extend(_param_difference(x.name, k, x.params[k], y.params[k]))
     for name, t in a.tensors.items():
         u = b.tensors.get(name)
         if u is None or (t.shape, t.itype) != (u.shape, u.itype):

@@ -105,7 +105,12 @@ def build(
     from codesign.graph.build import emit, emit_all
 
     if readout not in READOUTS:
-        raise CodesignError(f"graph '{name}': unknown readout '{readout}'")
+        raise CodesignError(f"graph {name!r}: unknown readout {readout!r}")
+    sizes = (steps, *input_shape)
+    if not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in sizes):
+        raise CodesignError(f"graph {name!r}: steps and input shape must be integers, got {sizes}")
+    if min(sizes) < 1:
+        raise CodesignError(f"graph {name!r}: steps and input shape must be >= 1, got {sizes}")
     if not layers:
         raise CodesignError(f"graph '{name}': no layers")
     layers = [{**lay, "weight": _by_delay(lay), "delay": None} for lay in layers]

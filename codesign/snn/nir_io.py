@@ -106,6 +106,17 @@ def to_nir(graph: Graph) -> nir.NIRGraph:
     )
 
 
+def _integers(node: str, field: str, values: object) -> np.ndarray:
+    """`values` as int64, refused by name unless every one is a finite integer (np.rint would
+    round 2.5 silently and turn NaN into INT64_MIN)."""
+    a = np.asarray(values, dtype=np.float64)
+    if a.size == 0:
+        raise CodesignError(f"NIR node {node!r}: {field} is empty")
+    if not np.isfinite(a).all() or np.abs(a).max() >= 2.0**62 or (a != np.rint(a)).any():
+        raise CodesignError(f"NIR node {node!r}: {field} must hold finite integers")
+    return a.astype(np.int64)
+
+
 def from_nir(g: nir.NIRGraph) -> Graph:
     """Rebuild the integer graph from a NIR graph written by to_nir."""
     if "codesign" not in (g.metadata or {}):
@@ -115,31 +126,34 @@ def from_nir(g: nir.NIRGraph) -> Graph:
     for name, info in meta["layers"].items():
         neuron = g.nodes.get(name)
         if neuron is None:
-            raise CodesignError(f"NIR graph: neuron node '{name}' missing")
+            raise CodesignError(f"NIR graph: neuron node {name!r} missing")
         spiking = isinstance(neuron, nir.LIF)
         if not spiking and not isinstance(neuron, nir.LI):
-            raise CodesignError(f"NIR node '{name}': {type(neuron).__name__}, not LIF / LI")
-        tau = float(np.asarray(neuron.tau).flat[0])
-        k = int(round(np.log2(tau)))
-        if 2**k != tau or not np.allclose(neuron.r, tau) or np.any(neuron.v_leak != 0):
-            raise CodesignError(f"NIR node '{name}': tau/r/v_leak not a 2^k shift leak")
-        oc = int(np.asarray(neuron.tau).shape[0])
+            raise CodesignError(f"NIR node {name!r}: {type(neuron).__name__}, not LIF / LI")
+        tau = _integers(name, "tau", neuron.tau)
+        k = int(tau.flat[0]).bit_length() - 1
+        shift_leak = (tau == 2**k).all() and k >= 0 and np.array_equal(neuron.r, neuron.tau)
+        if not shift_leak or np.any(np.asarray(neuron.v_leak) != 0):
+            raise CodesignError(f"NIR node {name!r}: tau/r/v_leak not a 2^k shift leak")
+        oc = int(tau.shape[0])
         weight = None
         bias = np.zeros(oc)
         for wn in [s for s, t in g.edges if t == name]:
             wnode = g.nodes[wn]
             dn = next(s for s, t in g.edges if t == wn)
-            d = int(np.asarray(g.nodes[dn].delay).flat[0])
-            w = np.asarray(wnode.weight)
+            d = int(_integers(dn, "delay", g.nodes[dn].delay).flat[0])
+            w = _integers(wn, "weight", wnode.weight)
             if weight is None:
                 weight = np.zeros((w.shape[0], w.shape[1], int(info["delays"]), *w.shape[2:]))
             weight[:, :, d] += w
             if getattr(wnode, "bias", None) is not None:
-                bias = bias + np.asarray(wnode.bias)
+                bias = bias + _integers(wn, "bias", wnode.bias)
+        if weight is None:
+            raise CodesignError(f"NIR node {name!r}: no synapse node feeds it")
         th = np.zeros(oc, dtype=np.int64)
         if spiking:
-            vt = np.asarray(neuron.v_threshold).reshape(oc, -1)[:, 0]
-            th = np.rint(vt + 0.5).astype(np.int64)
+            vt = np.asarray(neuron.v_threshold, dtype=np.float64).reshape(oc, -1)[:, 0]
+            th = _integers(name, "v_threshold + 0.5", vt + 0.5)
         layers.append(
             {
                 "name": name,
@@ -181,5 +195,5 @@ def load(path: str | Path) -> Graph:
         raise CodesignError(f"malformed NIR file {path}: {e}") from None
     try:
         return from_nir(g)
-    except (KeyError, ValueError, TypeError, StopIteration, AttributeError) as e:
+    except (KeyError, ValueError, TypeError, StopIteration, AttributeError, IndexError) as e:
         raise CodesignError(f"NIR file {path}: not a codesign spiking graph ({e!r})") from None

@@ -81,3 +81,26 @@ def test_bad_files_are_named(tmp_path):
 def test_wrong_input_shape_is_named(dense_graph):
     with pytest.raises(CodesignError, match="expects input"):
         golden.run(dense_graph, np.zeros((2, 3, 5), np.uint8))
+
+
+def test_a_wrong_weight_in_the_nir_file_is_named_by_node_index_and_both_values(
+    dense_graph, tmp_path, monkeypatch
+):
+    """Planted fault on the implementation side: the NIR writer puts one synapse weight one
+    unit off. Reading the file back and comparing it with the graph (what `export` does before
+    the file replaces the old one) names the node, the param, the index and both values."""
+    fc0 = layers(dense_graph)[0]
+    o, i = (int(v) for v in np.argwhere(fc0.weight[:, :, 0] != 0)[0])  # a delay-0 synapse
+    real = nir_io.to_nir
+
+    def planted(graph):
+        g = real(graph)
+        g.nodes["fc0.w0"].weight[o, i] += 1
+        return g
+
+    monkeypatch.setattr(nir_io, "to_nir", planted)
+    back = nir_io.load(nir_io.save(dense_graph, tmp_path / "m.nir"))
+    diffs = onnx_file.differences(dense_graph, back)
+    assert len(diffs) == 1 and diffs[0].startswith("fc0.current: param weight at ")
+    w = int(fc0.weight[o, i, 0])
+    assert f"[{o}, {i}, 0]: {w} != {w + 1}" in diffs[0], diffs

@@ -37,6 +37,9 @@ class Dense(Op):
 
 
 def conv_out_len(n: int, k: int, s: int, d: int, p0: int, p1: int) -> int:
+    """Output length of a window op; a kernel, stride or dilation below 1 is refused."""
+    if min(k, s, d) < 1:
+        raise CodesignError(f"kernel {k}, stride {s}, dilation {d}: each must be >= 1")
     return (n + p0 + p1 - d * (k - 1) - 1) // s + 1
 
 
