@@ -41,8 +41,8 @@ demo: setup ## train (or reuse), export, golden, energy, RTL + Verilator sim + Y
 test: setup lint ## lint + the whole test suite (what CI runs)
 	$(RUN) $(BIN)/python -m pytest tests --durations=25
 
-fuzz: setup ## hypothesis fuzzing of the QONNX importer, settings, SFQ netlists, SHD files (N=2000 cases each; CI a fixed 60)
-	CODESIGN_FUZZ_EXAMPLES=$(or $(N),2000) $(RUN) $(BIN)/python -m pytest -q tests/graph/test_fuzz_onnx.py tests/test_fuzz_inputs.py
+fuzz: setup ## hypothesis fuzzing of the QONNX importer, settings, SFQ netlists, SHD and NIR files (N=10000 cases each; CI a fixed 60)
+	CODESIGN_FUZZ_EXAMPLES=$(or $(N),10000) $(RUN) $(BIN)/python -m pytest -q tests/graph/test_fuzz_onnx.py tests/test_fuzz_inputs.py
 
 lint: setup ## ruff (lint + format check) and verilator --lint-only -Wall on hw/rtl/
 	$(BIN)/ruff check codesign tests benchmarks
