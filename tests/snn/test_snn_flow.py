@@ -59,7 +59,7 @@ def test_export_round_trips(trained_snn):
 
 def test_golden_equals_pytorch_integer_mode(trained_snn):
     r = flow.golden("delay_snn")
-    assert r["mismatches"] == 0 and r["onnx_mismatches"] == 0, r["first_mismatch"]
+    assert r["mismatches"] == 0 and r["graph_file_wiring_mismatches"] == 0, r["first_mismatch"]
     assert r["samples"] == 48
     snn = json.loads((trained_snn / "reports" / "snn.json").read_text())
     for key in ("accuracy_float", "accuracy_rounded", "accuracy_quant", "accuracy_baseline_float"):
