@@ -1,6 +1,7 @@
 """One exception type for bad user input: the CLI prints its message on one line and exits 2."""
 
 import argparse
+import math
 import sys
 
 
@@ -26,6 +27,34 @@ def os_error_text(e: OSError) -> str:
     what = e.strerror or type(e).__name__
     where = f": {e.filename}" if e.filename else ""
     return f"{what}{where}"
+
+
+def at_least(lo: int, hi: int | None = None):
+    """argparse type: an integer in lo..hi (argparse names the option and the value)."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if v < lo or (hi is not None and v > hi):
+            allowed = f">= {lo}" if hi is None else f"in {lo}..{hi}"
+            raise argparse.ArgumentTypeError(f"{v} is not {allowed}")
+        return v
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def positive_number(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(v) or v <= 0:
+        raise argparse.ArgumentTypeError(f"{v} is not a finite number > 0")
+    return v
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -19,7 +19,7 @@ import numpy as np
 
 from codesign import golden_io, paths
 from codesign.atomic import atomic_dir, write_json
-from codesign.errors import ArgumentParser, CodesignError
+from codesign.errors import ArgumentParser, CodesignError, at_least, positive_number
 from codesign.graph import execute, oracle
 from codesign.graph.frontends import qonnx as frontend
 
@@ -239,14 +239,14 @@ def main(argv: list[str]) -> int:
     p.add_argument("file", help="QONNX file (.onnx)")
     p.add_argument("--name", required=True, help="model name under build/")
     p.add_argument("--data", help=".npz with an array 'x' of inputs (N, ...); default: random")
-    p.add_argument("--samples", type=int, default=100, help="random inputs without --data")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=at_least(1), default=100, help="random inputs without --data")
+    p.add_argument("--seed", type=at_least(0), default=0)
     p.add_argument(
         "--input-scale",
-        type=float,
+        type=positive_number,
         help="the input's quantization step, when the file has no quantizer on its input",
     )
-    p.add_argument("--input-bits", type=int, default=8)
+    p.add_argument("--input-bits", type=at_least(1, 32), default=8)
     p.add_argument("--input-signed", action="store_true")
     a = p.parse_args(argv)
     iq = None

@@ -48,6 +48,21 @@ def test_every_verb_fails_through_the_one_error_path(tmp_path, monkeypatch, erro
         (["energy", "digits_mlp", "--targets"], "argument --targets: expected one argument"),
         (["sfq", "xor", "--period-ps", "abc"], "invalid float value: 'abc'"),
         (["nosuchverb"], "invalid choice: 'nosuchverb'"),
+        # every number on the command line is range-checked before any work starts
+        (["sim", "digits_mlp", "--samples", "0"], "argument --samples: 0 is not >= 1"),
+        (["sim", "digits_mlp", "--seed", "-5"], "argument --seed: -5 is not >= 0"),
+        (["reram", "digits_mlp", "--seed", "-1"], "argument --seed: -1 is not >= 0"),
+        (["reram", "digits_mlp", "--calib", "-5"], "argument --calib: -5 is not >= 0"),
+        (["finn", "digits_mlp", "--samples", "-2"], "argument --samples: -2 is not >= 1"),
+        (["sweep", "digits_mlp", "--workers", "0"], "argument --workers: 0 is not >= 1"),
+        (["rtl", "digits_mlp", "--in-beat", "x"], "argument --in-beat: 'x' is not an integer"),
+        (["energy", "digits_mlp", "--rtl-trace", "0"], "argument --rtl-trace: 0 is not >= 1"),
+        (["sfq", "xor", "--margin-samples", "0"], "argument --margin-samples: 0 is not >= 1"),
+        (["delta", "--pe", "0"], "argument --pe: 0 is not >= 1"),
+        (["asq", "digits_mlp", "--lanes", "0"], "argument --lanes: 0 is not >= 1"),
+        (["import", "m.onnx", "--name", "m", "--input-bits", "33"], "33 is not in 1..32"),
+        (["import", "m.onnx", "--name", "m", "--input-scale", "nan"], "nan is not a finite"),
+        (["snn", "train", "delay_snn", "--steps", "-3"], "argument --steps: -3 is not >= 1"),
     ],
 )
 def test_usage_errors_are_one_line(argv, named, error_line):

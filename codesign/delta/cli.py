@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from codesign.errors import ArgumentParser, CodesignError
+from codesign.errors import ArgumentParser, CodesignError, at_least
 
 
 def _nonneg_int(s: str) -> int:
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="θ values of the sweep, comma separated (default: the flow's list)",
     )
-    ap.add_argument("--pe", type=int, default=4, help="consumer outputs per cycle")
+    ap.add_argument("--pe", type=at_least(1), default=4, help="consumer outputs per cycle")
     ap.add_argument("--simulator", default="verilator", choices=["verilator", "icarus"])
     ap.add_argument("--retrain", action="store_true", help="ignore build/delta_seq/checkpoint.pt")
     args = ap.parse_args(argv)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from codesign.errors import ArgumentParser, CodesignError
+from codesign.errors import ArgumentParser, CodesignError, at_least
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,9 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("model", help="zoo model name")
     ap.add_argument("--space", help="sweep space YAML (default flows/<model>.sweep.yaml)")
     ap.add_argument("--scheduler", help="address of an existing Dask scheduler (tcp://host:port)")
-    ap.add_argument("--workers", type=int, help="local cluster size (default: all cores)")
+    ap.add_argument("--workers", type=at_least(1), help="local cluster size (default: all cores)")
     ap.add_argument("--sampler", choices=("grid", "random", "optuna"), help="override the space's")
-    ap.add_argument("--samples", type=int, help="points for random / trials for optuna")
+    ap.add_argument("--samples", type=at_least(1), help="points for random / trials for optuna")
     ap.add_argument("--name", help="sweep name (default: the space's name)")
     ap.add_argument("--retry-failed", action="store_true", help="rerun points that failed before")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")

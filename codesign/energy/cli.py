@@ -24,7 +24,7 @@ from codesign.energy.activity import layer_activity
 from codesign.energy.constants import horowitz
 from codesign.energy.digital import estimate, table
 from codesign.energy.techfile import Technology, load_all
-from codesign.errors import ArgumentParser, CodesignError
+from codesign.errors import ArgumentParser, CodesignError, at_least
 from codesign.ir.graph import IntGraph
 
 ALL_TARGETS = ("fpga", "asic45", "reram", "sfq")
@@ -235,7 +235,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--tech-dir", help="folder of technology YAML files (default flows/energy)")
     ap.add_argument(
         "--rtl-trace",
-        type=int,
+        type=at_least(1),
         metavar="N",
         help="first simulate N samples under Verilator with a VCD trace and use its toggle "
         "rate for the FPGA row (writes reports/rtl_activity.json; ~1 min for digits_mlp)",

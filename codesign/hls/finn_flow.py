@@ -30,7 +30,7 @@ import numpy as np
 
 from codesign import paths
 from codesign.atomic import write_json
-from codesign.errors import ArgumentParser, CodesignError
+from codesign.errors import ArgumentParser, CodesignError, at_least
 from codesign.hls import common
 from codesign.hls.finn_env import prepare_finn
 from codesign.hls.support import check_ops
@@ -337,7 +337,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("model")
     p.add_argument("--no-rtlsim", action="store_true", help="stop after RTL code generation")
     p.add_argument("--layer", action="append", help="simulate only this FINN layer (repeatable)")
-    p.add_argument("--samples", type=int, help="simulate the first N test samples (default all)")
+    p.add_argument(
+        "--samples", type=at_least(1), help="simulate the first N test samples (default all)"
+    )
     args = p.parse_args(argv)
     common.require_model(args.model)
     r = run(args.model, rtlsim=not args.no_rtlsim, only=args.layer, samples=args.samples)

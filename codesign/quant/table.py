@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from codesign.errors import ArgumentParser, CodesignError
+from codesign.errors import ArgumentParser, CodesignError, at_least
 
 COLUMNS = [
     ("accuracy", "accuracy %"),
@@ -209,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="fixed parameter for every point, e.g. train.qat_epochs=5",
     )
-    ap.add_argument("--workers", type=int, help="local Dask workers (default: all cores)")
+    ap.add_argument("--workers", type=at_least(1), help="local Dask workers (default: all cores)")
     ap.add_argument("--scheduler", help="address of an existing Dask scheduler")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     return ap

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from codesign.atomic import atomic_dir
-from codesign.errors import ArgumentParser, CodesignError, fail
+from codesign.errors import ArgumentParser, CodesignError, at_least, fail
 from codesign.ir.graph import DenseLayer, IntGraph
 from codesign.paths import FLOWS_DIR, build_root, source_of
 from codesign.rtl import manifest as rtl_manifest
@@ -374,7 +374,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("model")
     ap.add_argument("--build-dir", default=str(build_root()))
     ap.add_argument("--flows-dir", default=str(FLOWS_DIR))
-    ap.add_argument("--in-beat", type=int, default=None, help="input elements per beat")
+    ap.add_argument("--in-beat", type=at_least(1), default=None, help="input elements per beat")
     ap.add_argument("--no-shift", action="store_true", help="never use the shift-only path")
     ap.add_argument("--no-lint", action="store_true", help="skip verilator --lint-only -Wall")
     a = ap.parse_args(argv)

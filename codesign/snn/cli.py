@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from codesign.errors import ArgumentParser, CodesignError
+from codesign.errors import ArgumentParser, CodesignError, at_least
 
 STEPS = ("train", "export", "golden", "rtl", "sim", "synth", "all")
 
@@ -36,10 +36,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("step", choices=STEPS)
     p.add_argument("model", help="delay_snn, hd_snn or shd_delays (delay_snn on an SHD file)")
     p.add_argument("--data", help="SHD HDF5 file (spikes/times, spikes/units, labels)")
-    p.add_argument("--steps", type=int, help="time bins for SHD (default 100)")
-    p.add_argument("--epochs", type=int, help="training epochs (quick runs)")
-    p.add_argument("--train-samples", type=int, help="training set size (generated tasks)")
-    p.add_argument("--sim-samples", type=int, help="test samples for the RTL run (0 = all)")
+    p.add_argument("--steps", type=at_least(1), help="time bins for SHD (default 100)")
+    p.add_argument("--epochs", type=at_least(0), help="training epochs (quick runs)")
+    p.add_argument("--train-samples", type=at_least(1), help="training set size (generated tasks)")
+    p.add_argument("--sim-samples", type=at_least(0), help="test samples for the RTL run (0 = all)")
     p.add_argument("--no-membranes", action="store_true", help="compare spikes only in sim")
     args = p.parse_args(argv)
     from codesign.snn import flow

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from codesign import golden_io
-from codesign.errors import ArgumentParser, CodesignError
+from codesign.errors import ArgumentParser, CodesignError, at_least
 from codesign.ir.compare import compare_layers, describe
 from codesign.ir.golden import matmul_exact
 from codesign.ir.graph import DenseLayer, IntGraph
@@ -217,9 +217,13 @@ def main(argv: list[str]) -> int:
 
     ap = ArgumentParser(prog="codesign asq", description=main.__doc__)
     ap.add_argument("model")
-    ap.add_argument("--samples", type=int, default=None, help="first N samples (default all)")
-    ap.add_argument("--in-beat", type=int, default=8, help="u codes per input beat")
-    ap.add_argument("--lanes", type=int, default=4, help="parallel dividers (q codes per beat)")
+    ap.add_argument(
+        "--samples", type=at_least(1), default=None, help="first N samples (default all)"
+    )
+    ap.add_argument("--in-beat", type=at_least(1), default=8, help="u codes per input beat")
+    ap.add_argument(
+        "--lanes", type=at_least(1), default=4, help="parallel dividers (q codes per beat)"
+    )
     ap.add_argument("--build-dir", default=str(build_root()))
     a = ap.parse_args(argv)
     root = Path(a.build_dir) / a.model

@@ -17,7 +17,7 @@ import numpy as np
 
 from codesign import golden_io
 from codesign.atomic import write_json
-from codesign.errors import ArgumentParser, CodesignError, fail
+from codesign.errors import ArgumentParser, CodesignError, at_least, fail
 from codesign.ir.compare import compare_layers, describe
 from codesign.ir.graph import IntGraph
 from codesign.paths import FLOWS_DIR, build_root
@@ -218,9 +218,11 @@ def main(argv: list[str]) -> int:
     ap = ArgumentParser(prog="codesign sim", description=main.__doc__)
     ap.add_argument("model")
     ap.add_argument("--simulator", choices=SIMULATORS, default="verilator")
-    ap.add_argument("--samples", type=int, default=None, help="first N samples (default all)")
+    ap.add_argument(
+        "--samples", type=at_least(1), default=None, help="first N samples (default all)"
+    )
     ap.add_argument("--waves", action="store_true", help="dump a waveform")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=at_least(0), default=0)
     ap.add_argument("--build-dir", default=str(build_root()))
     ap.add_argument("--flows-dir", default=str(FLOWS_DIR))
     ap.add_argument("--golden", help="golden tensors (default build/<model>/golden/layers.npz)")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from codesign.atomic import write_json
-from codesign.errors import ArgumentParser, CodesignError, fail
+from codesign.errors import ArgumentParser, CodesignError, at_least, fail
 from codesign.ir import chain
 from codesign.paths import build_root
 from codesign.sim.reram.config import CrossbarConfig, parse_value
@@ -49,8 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="name=a..b | name=a..b:n | name=v1,v2 | name; repeatable; default: all standard "
         f"sweeps ({', '.join(STANDARD_SWEEPS)}); 'none' to skip",
     )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--repeats", type=int, default=3, help="seeds per sweep point (default 3)")
+    p.add_argument("--seed", type=at_least(0), default=0)
+    p.add_argument(
+        "--repeats", type=at_least(1), default=3, help="seeds per sweep point (default 3)"
+    )
     p.add_argument("--set", action="append", default=[], help="override a crossbar parameter")
     p.add_argument(
         "--base",
@@ -58,11 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="ideal",
         help="sweep each knob alone on the ideal crossbar (default) or on the default one",
     )
-    p.add_argument("--calib", type=int, default=64, help="inputs used to calibrate ADC ranges")
+    p.add_argument(
+        "--calib", type=at_least(0), default=64, help="inputs used to calibrate ADC ranges"
+    )
     p.add_argument("--build", type=Path, default=build_root())
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--nmnist-root", type=Path, help="lsm_reram: real N-MNIST folder instead")
-    p.add_argument("--limit", type=int, help="lsm_reram: use only the first N samples")
+    p.add_argument("--limit", type=at_least(1), help="lsm_reram: use only the first N samples")
     return p
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from codesign import golden_io
 from codesign.atomic import write_json
-from codesign.errors import ArgumentParser, CodesignError, fail
+from codesign.errors import ArgumentParser, CodesignError, at_least, fail
 from codesign.ir.graph import IntGraph
 from codesign.paths import build_root
 from codesign.sim.sfq import margins as mg
@@ -75,17 +75,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build", default=str(build_root()), help="build folder (default: build)")
     ap.add_argument(
         "--act-bits",
-        type=int,
+        type=at_least(0),
         default=0,
         help="reduce input/hidden activations to this many bits (0: keep the model)",
     )
     ap.add_argument(
-        "--samples", type=int, default=50, help="test samples to simulate (0: all); default 50"
+        "--samples",
+        type=at_least(0),
+        default=50,
+        help="test samples to simulate (0: all); default 50",
     )
     ap.add_argument("--margins", action="store_true", help="bias and jitter sweeps + PNG plot")
     ap.add_argument(
         "--margin-samples",
-        type=int,
+        type=at_least(1),
         default=10,
         help="samples per point of the model's margin sweep (default 10)",
     )
