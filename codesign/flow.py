@@ -21,6 +21,7 @@ from codesign.models import zoo
 from codesign.models.training import deterministic
 
 CHECKPOINT_KEYS = ("config", "quant", "float")  # what train writes and load_trained needs
+BUILT_FROM = "codesign.built_from"  # model.onnx metadata: the checkpoint it was exported from
 
 
 def checkpoint_path(model: str):
@@ -80,7 +81,11 @@ def export(model: str) -> dict:
     mod = zoo.module(model)
     _, qm, cfg = load_trained(model)
     path = paths.onnx_path(model)
-    meta = {"codesign.model": model, "codesign.config": json.dumps(cfg, sort_keys=True)}
+    meta = {
+        "codesign.model": model,
+        "codesign.config": json.dumps(cfg, sort_keys=True),
+        BUILT_FROM: json.dumps(paths.source_of(checkpoint_path(model), paths.model_dir(model))),
+    }
     export_qonnx_model(qm, mod.example_input(), path, meta)
     graph = load_int_graph(path, model)
     return {
@@ -97,6 +102,23 @@ def export(model: str) -> dict:
             for lay in graph.layers
         ],
     }
+
+
+def _check_exported_from_checkpoint(model: str) -> None:
+    """golden compares model.onnx with the checkpoint's PyTorch model: refuse a pair that are
+    not one model (a train since the export), naming the command that makes them one again."""
+    import onnx
+
+    path = paths.onnx_path(model)
+    if not path.is_file():
+        return
+    try:
+        proto = onnx.load(str(path), load_external_data=False)
+        props = {p.key: p.value for p in proto.metadata_props}
+        recorded = json.loads(props[BUILT_FROM]) if BUILT_FROM in props else None
+    except Exception:  # a damaged file is named by the graph loader that follows
+        return
+    paths.check_built_from(str(path), recorded, paths.model_dir(model), f"codesign export {model}")
 
 
 def torch_integer_tensors(qm, x: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
@@ -126,6 +148,7 @@ def golden(model: str) -> dict:
     from codesign.ir.chain import load_int_graph
 
     mod = zoo.module(model)
+    _check_exported_from_checkpoint(model)
     graph = load_int_graph(paths.onnx_path(model), model)
     fm, qm, _ = load_trained(model)
     _, _, xte, yte = mod.data()

@@ -104,3 +104,18 @@ def source_of(path: Path, model_dir: Path) -> dict:
     """{'file': path relative to the model's folder, 'sha256': its digest}."""
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     return {"file": str(Path(path).relative_to(model_dir)), "sha256": digest}
+
+
+def check_built_from(what: str, recorded: dict | None, model_dir: Path, again: str) -> None:
+    """Refuse `what` when the file it records being built from (`source_of`) has changed
+    since; `again` is the command that rebuilds it. Nothing recorded: not judged."""
+    if not recorded:
+        return
+    if not isinstance(recorded, dict) or not {"file", "sha256"} <= set(recorded):
+        raise CodesignError(f"{what}: its record of what it was built from is damaged")
+    src = Path(model_dir) / str(recorded["file"])
+    if src.is_file() and source_of(src, model_dir)["sha256"] != recorded["sha256"]:
+        raise CodesignError(
+            f"{what} was built from another {recorded['file']} (it changed since): "
+            f"run `{again}` again"
+        )

@@ -98,3 +98,26 @@ def test_broken_checkpoints_are_one_line(tmp_path, monkeypatch, error_line, obj,
     assert cli.main(["export", "digits_mlp"]) == 2
     line = error_line()
     assert named in line and "digits_mlp" in line
+
+
+def test_golden_refuses_an_export_older_than_the_checkpoint(
+    trained_digits, tmp_path, monkeypatch, error_line
+):
+    """model.onnx records the checkpoint it was exported from (SHA-256); after a new train,
+    golden would compare two different models, so it stops and names the export to run."""
+    import shutil
+
+    from codesign import checkpoint
+
+    shutil.copytree(trained_digits, tmp_path / "digits_mlp")
+    monkeypatch.setenv("CODESIGN_BUILD_DIR", str(tmp_path))
+    ck = tmp_path / "digits_mlp" / "checkpoint.pt"
+    saved = checkpoint.load(ck, model="digits_mlp")
+    state = {k: saved[k] for k in ("quant", "float")}
+    checkpoint.save(ck, "digits_mlp", saved["config"], {**state, "metrics": {"retrained": 1}})
+    assert cli.main(["golden", "digits_mlp"]) == 2
+    line = error_line()
+    assert "model.onnx was built from another checkpoint.pt" in line
+    assert "run `codesign export digits_mlp` again" in line
+    assert cli.main(["export", "digits_mlp"]) == 0
+    assert cli.main(["golden", "digits_mlp"]) == 0

@@ -218,6 +218,7 @@ def flow_export(model: str = NAME) -> dict:
     _, _, qm, cfg = load()
     size = int(cfg["data"]["size"])
     g = to_graph(qm, NAME, (BLOCK * BLOCK, size // BLOCK, size // BLOCK), BLOCK, BLOCK)
+    g.meta["built_from"] = paths.source_of(_ck(), paths.model_dir(NAME))
     path = write_onnx(g, paths.onnx_path(NAME))
     back = codenet_net(load_graph(path, NAME))
     return {
@@ -257,6 +258,12 @@ def flow_golden(model: str = NAME) -> dict:
     from codesign.ir.compare import compare_layers
 
     graph = load_graph(paths.onnx_path(NAME), NAME)
+    paths.check_built_from(  # PyTorch (the checkpoint) is compared with the exported file
+        str(paths.onnx_path(NAME)),
+        graph.meta.get("built_from"),
+        paths.model_dir(NAME),
+        f"codesign export {NAME}",
+    )
     g = codenet_net(graph)
     fm, rm, qm, cfg = load()
     _, te = data(cfg)

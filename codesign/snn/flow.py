@@ -140,6 +140,7 @@ def export(model: str) -> dict:
     mod, cfg, net, _ = load_trained(model)
     _, _, xte, _ = mod.data(cfg)
     graph = net.to_graph(int(xte.shape[1]), model)
+    graph.meta["built_from"] = paths.source_of(checkpoint_path(model), paths.model_dir(model))
     report = _export_report(model, graph)
     onnx_file, nir_file = paths.onnx_path(model), paths.model_dir(model) / "nir" / "model.nir"
     with together(paths.model_dir(model)) as staged:  # both files read back before either lands
@@ -199,6 +200,12 @@ def golden(model: str, onnx_samples: int = 4) -> dict:
 
     mod, cfg, net, _ = load_trained(model)
     graph = load_graph(model)
+    paths.check_built_from(  # PyTorch (the checkpoint) is compared with the exported file
+        str(paths.onnx_path(model)),
+        graph.meta.get("built_from"),
+        paths.model_dir(model),
+        f"codesign export {model}",
+    )
     spec = spiking_net(graph)
     _, _, xte, yte = mod.data(cfg)
     t0 = time.time()

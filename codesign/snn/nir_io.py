@@ -90,6 +90,7 @@ def to_nir(graph: Graph) -> nir.NIRGraph:
         "readout": net.readout,
         "v_bits": net.v_bits,
         "leak": "V <- sat(V - (V >> k) + I), arithmetic shift (floor)",
+        "graph_meta": graph.meta,  # the graph's own notes (family, readout, provenance)
         "layers": {
             lay.name: {
                 "kind": lay.kind,
@@ -167,7 +168,7 @@ def from_nir(g: nir.NIRGraph) -> Graph:
                 "bias": np.rint(bias).astype(np.int64),
             }
         )
-    return build(
+    graph = build(
         meta["name"],
         meta["steps"],
         tuple(meta["input_shape"]),
@@ -175,6 +176,11 @@ def from_nir(g: nir.NIRGraph) -> Graph:
         meta["readout"],
         meta["v_bits"],
     )
+    extra = meta.get("graph_meta", {})
+    if not isinstance(extra, dict):
+        raise CodesignError(f"NIR metadata 'graph_meta' is not a mapping: {extra!r}"[:200])
+    graph.meta = {**extra, **graph.meta}  # what the layers say wins over the notes
+    return graph
 
 
 def save(graph: Graph, path: str | Path) -> Path:
