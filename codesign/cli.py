@@ -44,6 +44,11 @@ EXTERNAL_VERBS: dict[str, tuple[str, str]] = {
         "Yosys synthesis of the generated RTL (--target xc7|ice40; reports/synth_<target>.json)",
         "codesign.rtl.synth:main",
     ),
+    "bitstream": (
+        "iCE40 place and route and bitstream of the generated RTL (--device up5k|hx8k; "
+        "reports/pnr_<device>.json)",
+        "codesign.rtl.pnr:main",
+    ),
     "snn": (
         "spiking flows with their own options (e.g. `snn train shd_delays --data SHD.h5`)",
         "codesign.snn.cli:main",
@@ -237,8 +242,8 @@ def _imported_in_root(verb: str, name: str, opts: list[str]) -> int:
 
 
 def _imported_hardware(verb: str, name: str, opts: list[str]) -> int:
-    """`codesign rtl|sim|synth NAME` of an imported model: the verb's own code on the MVU chain
-    lowered from the model's graph (refused, naming the node, where the chain cannot take it)."""
+    """`codesign rtl|sim|synth|bitstream NAME` of an imported model: the verb's own code on the
+    MVU chain lowered from the model's graph (refused, naming the node, where it cannot take it)."""
     from codesign import importer, paths
 
     importer.chain_graph(name)  # the refusal, before any file is written

@@ -24,8 +24,8 @@ from codesign.graph import execute, oracle
 from codesign.graph.frontends import qonnx as frontend
 
 # verbs that take an imported model today; the rest refuse it by name
-IMPORTED_VERBS = ("golden", "energy", "rtl", "sim", "synth")
-CHAIN_VERBS = ("rtl", "sim", "synth")  # through the MVU chain lowered from the graph
+IMPORTED_VERBS = ("golden", "energy", "rtl", "sim", "synth", "bitstream")
+CHAIN_VERBS = ("rtl", "sim", "synth", "bitstream")  # through the MVU chain lowered from the graph
 CHAIN_GOLDEN = "chain.npz"  # golden tensors under the chain's layer names, for `codesign sim`
 MARKER = "imported.json"
 MAX_SAMPLES = 100_000

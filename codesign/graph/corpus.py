@@ -9,6 +9,8 @@ models a user brings, so the importer can be checked against qonnx's own executo
   activation non-degenerate (a random net with identity BatchNorm binarizes to constants).
 - `brevitas_mlp` / `brevitas_lenet`: small nets with brevitas' *default* quantizers (float,
   non power-of-two scales, float bias), trained briefly on sklearn digits.
+- `brevitas_fixed_mlp`: 64 -> 16 -> 10 with brevitas' fixed-point quantizers, the form our
+  MVU chain takes to RTL and a bitstream.
 - `qonnx_data_models()`: the quantized models shipped inside the installed qonnx package.
 
 Every build is deterministic: the same seed gives a byte-identical .onnx file.
@@ -41,12 +43,18 @@ _BNN: dict[str, tuple[str, int | None]] = {
 }
 _BNN["lfc_w2a2"] = ("lfc_1w2a", 2)
 
-_OWN = ("brevitas_mlp", "brevitas_lenet")
+_OWN = ("brevitas_mlp", "brevitas_lenet", "brevitas_fixed_mlp")
 
 NAMES: tuple[str, ...] = (*_BNN, *_OWN)
 
 # Input layout per model family (batch dimension excluded).
-_SHAPES = {"fc": (1, 28, 28), "cnv": (3, 32, 32), "mlp": (64,), "lenet": (1, 8, 8)}
+_SHAPES = {
+    "fc": (1, 28, 28),
+    "cnv": (3, 32, 32),
+    "mlp": (64,),
+    "fixed_mlp": (64,),
+    "lenet": (1, 8, 8),
+}
 
 _TRAIN_FRACTION = 0.55  # digits[:55%] train / calibrate, digits[55%:] sample inputs
 _CALIB_SAMPLES = 256  # BatchNorm calibration batch (CNV forward cost dominates)
@@ -96,7 +104,7 @@ def _to_input(family: str, img8: np.ndarray) -> np.ndarray:
     from scipy.ndimage import zoom
 
     n = len(img8)
-    if family == "mlp":
+    if family in ("mlp", "fixed_mlp"):
         out = img8.reshape(n, 64)
     elif family == "lenet":
         out = img8.reshape(n, 1, 8, 8)
@@ -192,6 +200,27 @@ class _MLP(nn.Module):
         return self.fc3(x)
 
 
+def fixed_point_mlp() -> nn.Module:
+    """64 -> 16 -> 10 with brevitas' fixed-point quantizers (power-of-two scales, bias on the
+    accumulator grid): the form our own MVU chain runs, so an import of it reaches RTL."""
+    from brevitas import nn as qnn
+    from brevitas.quant import (
+        Int8ActPerTensorFixedPoint,
+        Int8WeightPerTensorFixedPoint,
+        Int32Bias,
+        Uint8ActPerTensorFixedPoint,
+    )
+
+    lin = {"weight_quant": Int8WeightPerTensorFixedPoint, "bias_quant": Int32Bias}
+    return nn.Sequential(
+        qnn.QuantIdentity(act_quant=Int8ActPerTensorFixedPoint, return_quant_tensor=True),
+        qnn.QuantLinear(64, 16, return_quant_tensor=True, **lin),
+        qnn.QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, return_quant_tensor=True),
+        qnn.QuantLinear(16, 10, return_quant_tensor=True, **lin),
+        qnn.QuantIdentity(act_quant=Int8ActPerTensorFixedPoint),
+    )
+
+
 class _LeNet(nn.Module):
     """LeNet-style CNN on 1x8x8 digits with brevitas' default quantizers."""
 
@@ -219,7 +248,12 @@ class _LeNet(nn.Module):
         return self.fc2(x)
 
 
-_TRAIN = {"mlp": (_MLP, 8, 0.01), "lenet": (_LeNet, 12, 0.01)}  # class, epochs, Adam lr
+# class, epochs, Adam lr
+_TRAIN = {
+    "mlp": (_MLP, 8, 0.01),
+    "lenet": (_LeNet, 12, 0.01),
+    "fixed_mlp": (fixed_point_mlp, 8, 0.01),
+}
 
 
 def _trained_model(family: str) -> nn.Module:

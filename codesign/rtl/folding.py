@@ -6,6 +6,7 @@ default below; a folding that does not divide the layer is a CodesignError namin
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -53,8 +54,22 @@ def check_folding(graph: IntGraph, folding: dict[str, tuple[int, int]]) -> None:
                 )
 
 
-def load_folding(yaml_path: str | Path | None, graph: IntGraph) -> dict[str, tuple[int, int]]:
-    """Folding for every layer of `graph`: from the YAML's rtl.folding, defaults for the rest."""
+def parse_folding(text: str) -> dict[str, dict[str, int]]:
+    """`fc0=1x2,fc1=4x8` (layer=PExSIMD, comma-separated) as rtl.folding entries."""
+    out = {}
+    for item in (t.strip() for t in text.split(",") if t.strip()):
+        m = re.fullmatch(r"([\w.]+)=(\d+)x(\d+)", item)
+        if m is None:
+            raise CodesignError(f"--folding: {item!r} is not layer=PExSIMD (e.g. fc0=2x8)")
+        out[m.group(1)] = {"pe": int(m.group(2)), "simd": int(m.group(3))}
+    return out
+
+
+def load_folding(
+    yaml_path: str | Path | None, graph: IntGraph, overrides: dict | None = None
+) -> dict[str, tuple[int, int]]:
+    """Folding for every layer of `graph`: `overrides` (parse_folding), then the YAML's
+    rtl.folding, defaults for the rest."""
     spec: dict = {}
     if yaml_path is not None and Path(yaml_path).is_file():
         try:
@@ -64,15 +79,15 @@ def load_folding(yaml_path: str | Path | None, graph: IntGraph) -> dict[str, tup
         spec = ((doc.get("rtl") or {}).get("folding")) or {}
         if not isinstance(spec, dict):
             raise CodesignError(f"{yaml_path}: rtl.folding must be a mapping layer -> {{pe, simd}}")
+    spec = {**spec, **(overrides or {})}
     folding: dict[str, tuple[int, int]] = {}
     for key, val in spec.items():
+        where = "--folding" if key in (overrides or {}) else f"{yaml_path}: rtl.folding"
         if not isinstance(val, dict) or not set(val) <= {"pe", "simd"}:
-            raise CodesignError(f"{yaml_path}: rtl.folding.{key} must be {{pe: N, simd: N}}")
+            raise CodesignError(f"{where}.{key} must be {{pe: N, simd: N}}")
         lay = graph.layer(key) if key in {la.name for la in graph.layers} else None
         if lay is None:
-            raise CodesignError(
-                f"{yaml_path}: rtl.folding names layer '{key}', which is not in {graph.name}"
-            )
+            raise CodesignError(f"{where} names layer '{key}', which is not in {graph.name}")
         dpe, dsimd = default_fold(lay)
         folding[key] = (val.get("pe", dpe), val.get("simd", dsimd))
     for lay in graph.layers:

@@ -18,7 +18,7 @@ from codesign.ir.graph import DenseLayer, IntGraph
 from codesign.paths import FLOWS_DIR, build_root, source_of
 from codesign.rtl import manifest as rtl_manifest
 from codesign.rtl.asq_hw import asq_unit
-from codesign.rtl.folding import check_folding, load_folding
+from codesign.rtl.folding import check_folding, load_folding, parse_folding
 from codesign.rtl.hexmem import write_hex
 from codesign.rtl.layer_hw import LayerHW, layer_hw
 from codesign.rtl.stage_hw import (
@@ -377,10 +377,14 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--in-beat", type=at_least(1), default=None, help="input elements per beat")
     ap.add_argument("--no-shift", action="store_true", help="never use the shift-only path")
     ap.add_argument("--no-lint", action="store_true", help="skip verilator --lint-only -Wall")
+    ap.add_argument(
+        "--folding", help="layer=PExSIMD,... over the flow file's rtl.folding (e.g. fc0=1x2)"
+    )
     a = ap.parse_args(argv)
     try:
         graph = model_graph(a.model, a.build_dir)
-        folding = load_folding(Path(a.flows_dir) / f"{a.model}.yaml", graph)
+        over = parse_folding(a.folding) if a.folding else None
+        folding = load_folding(Path(a.flows_dir) / f"{a.model}.yaml", graph, over)
         model_dir = Path(a.build_dir) / a.model
         out = model_dir / "rtl"
         man = generate(

@@ -21,12 +21,12 @@ from codesign.atomic import together
 from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.paths import build_root
 from codesign.rtl.manifest import load as load_manifest
+from codesign.rtl.pnr import DEVICES, place_and_route
 from codesign.rtl.toolenv import REPO_ROOT
 
 TARGETS = ("xc7", "ice40")
 YOSYS_TIMEOUT_S = 900  # xc7_resources: a skipped count rather than a hung flow
 SCRIPTS = REPO_ROOT / "flows" / "synth"
-ICE40_DEVICES = {"up5k": ("--up5k", "sg48"), "hx8k": ("--hx8k", "ct256")}
 
 XC7_GROUPS = {
     "LUT": r"LUT[1-6]",
@@ -74,29 +74,6 @@ def _run(cmd: list[str], log: Path, cwd: Path, timeout: float | None = None) -> 
         tail = log.read_text().strip().splitlines()[-3:]
         raise CodesignError(f"{cmd[0]} failed (see {log}): {' | '.join(tail)}")
     return time.perf_counter() - t
-
-
-def shell_verilog(man: dict) -> tuple[str, str, int]:
-    """A pin-light wrapper for place-and-route: returns (module name, Verilog, extra FFs)."""
-    top = man["top"]
-    ib = man["input"]["lanes"] * man["input"]["elem_bits"]
-    ob = man["output"]["lanes"] * man["output"]["elem_bits"]
-    name = f"{top}_pnr_shell"
-    v = f"""`timescale 1ns / 1ps
-// {name} -- place-and-route shell: ports of {top} fed from a serial shift register.
-module {name} (input wire clk, input wire rst_n, input wire sin, output reg sout);
-    reg [{ib + 1}:0] sr;
-    wire [{ob - 1}:0] od;
-    wire ov, ir;
-    always @(posedge clk) sr <= {{sr[{ib}:0], sin}};
-    {top} u_top (
-        .clk(clk), .rst_n(rst_n), .in_valid(sr[{ib}]), .in_ready(ir), .in_data(sr[{ib - 1}:0]),
-        .out_valid(ov), .out_ready(sr[{ib + 1}]), .out_data(od)
-    );
-    always @(posedge clk) sout <= ^{{od, ov, ir}};
-endmodule
-"""
-    return name, v, ib + 3
 
 
 def synthesize(
@@ -160,7 +137,9 @@ def synthesize(
     rep.update(g)
     rep["script"] = f"synth_ice40 {fields['dsp']} (Yosys 0.23)".replace("  ", " ")
     rep["device"] = device
-    rep["pnr"] = _pnr(man, rtl_dir, out, device, freq_mhz) if pnr else {"skipped": "disabled"}
+    rep["pnr"] = (
+        place_and_route(man, rtl_dir, out, device, freq_mhz) if pnr else {"skipped": "disabled"}
+    )
     return rep
 
 
@@ -175,67 +154,12 @@ def xc7_resources(rtl_dir: str | Path, out_dir: str | Path) -> dict:
         return {"skipped": f"yosys timed out after {YOSYS_TIMEOUT_S} s"}
 
 
-def _pnr(man: dict, rtl_dir: Path, out: Path, device: str, freq: float) -> dict:
-    exe = shutil.which("nextpnr-ice40")
-    if exe is None:
-        return {"skipped": "nextpnr-ice40 not installed (apt-get install nextpnr-ice40)"}
-    name, v, extra = shell_verilog(man)
-    (out / f"{name}.v").write_text(v)
-    read = "\n".join(
-        f"read_verilog {p}" for p in [*(rtl_dir / s for s in man["sources"]), out / f"{name}.v"]
-    )
-    dsp = "-dsp" if device == "up5k" else ""
-    (out / "shell.ys").write_text(f"{read}\nsynth_ice40 -top {name} {dsp} -json {out}/shell.json\n")
-    _run(
-        ["yosys", "-q", "-l", str(out / "yosys_shell.log"), "-s", str(out / "shell.ys")],
-        out / "yosys_shell.stdout",
-        out,
-    )
-    flag, pkg = ICE40_DEVICES[device]
-    report = out / "nextpnr_report.json"
-    cmd = [
-        exe,
-        flag,
-        "--package",
-        pkg,
-        "--json",
-        str(out / "shell.json"),
-        "--freq",
-        str(freq),
-        "--report",
-        str(report),
-        "--pcf-allow-unconstrained",
-        "--timing-allow-fail",
-    ]
-    t = time.perf_counter()
-    with open(out / "nextpnr.log", "w") as f:
-        p = subprocess.run(cmd, cwd=out, stdout=f, stderr=subprocess.STDOUT)
-    res: dict = {
-        "device": device,
-        "package": pkg,
-        "shell_extra_ffs": extra,
-        "seconds": round(time.perf_counter() - t, 1),
-    }
-    log = (out / "nextpnr.log").read_text()
-    if p.returncode or not report.is_file():
-        m = re.search(r"ERROR: (.*)", log)
-        res["fits"] = False
-        res["error"] = m.group(1).strip() if m else f"nextpnr exit {p.returncode}"
-        return res
-    r = json.loads(report.read_text())
-    res["fits"] = True
-    fm = r.get("fmax", {})
-    res["fmax_mhz"] = round(min(v["achieved"] for v in fm.values()), 2) if fm else None
-    res["utilization"] = {k: v for k, v in r.get("utilization", {}).items() if v.get("used")}
-    return res
-
-
 def main(argv: list[str]) -> int:
     """`codesign synth <model> --target xc7|ice40`: Yosys resources (+ iCE40 fmax)."""
     ap = ArgumentParser(prog="codesign synth", description=main.__doc__)
     ap.add_argument("model")
     ap.add_argument("--target", choices=TARGETS, required=True)
-    ap.add_argument("--device", choices=tuple(ICE40_DEVICES), default="up5k")
+    ap.add_argument("--device", choices=tuple(DEVICES), default="up5k")
     ap.add_argument("--no-pnr", action="store_true", help="skip nextpnr-ice40")
     ap.add_argument("--build-dir", default=str(build_root()))
     a = ap.parse_args(argv)
@@ -250,6 +174,7 @@ def main(argv: list[str]) -> int:
             except CodesignError as e:  # the logs of a failed run stay, beside the good folder
                 failed = work.with_name(f"{a.target}.failed")
                 shutil.rmtree(failed, ignore_errors=True)
+                failed.parent.mkdir(parents=True, exist_ok=True)
                 out.rename(failed)
                 raise CodesignError(str(e).replace(str(out), str(failed))) from None
             rep["log"] = str(work.relative_to(root) / "yosys.log")

@@ -30,7 +30,7 @@ def _run(path, x):
 
 
 def test_names():
-    assert len(corpus.NAMES) == 14 and len(set(corpus.NAMES)) == 14
+    assert len(corpus.NAMES) == 15 and len(set(corpus.NAMES)) == 15
     assert set(CHEAP) <= set(corpus.NAMES)
     with pytest.raises(CodesignError):
         corpus.sample_inputs("resnet50", 1)

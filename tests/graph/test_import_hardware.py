@@ -6,6 +6,8 @@ layer; where it does not, they refuse by node."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import warnings
 
 import numpy as np
@@ -15,24 +17,11 @@ import torch
 from codesign import cli, importer, paths
 
 
-def _fixed_point_mlp() -> torch.nn.Module:
-    from brevitas import nn as qnn
-    from brevitas.quant import (
-        Int8ActPerTensorFixedPoint,
-        Int8WeightPerTensorFixedPoint,
-        Int32Bias,
-        Uint8ActPerTensorFixedPoint,
-    )
+def _seeded_fixed_point_mlp() -> torch.nn.Module:
+    from codesign.graph.corpus import fixed_point_mlp
 
     torch.manual_seed(0)
-    lin = {"weight_quant": Int8WeightPerTensorFixedPoint, "bias_quant": Int32Bias}
-    return torch.nn.Sequential(
-        qnn.QuantIdentity(act_quant=Int8ActPerTensorFixedPoint, return_quant_tensor=True),
-        qnn.QuantLinear(64, 16, return_quant_tensor=True, **lin),
-        qnn.QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, return_quant_tensor=True),
-        qnn.QuantLinear(16, 10, return_quant_tensor=True, **lin),
-        qnn.QuantIdentity(act_quant=Int8ActPerTensorFixedPoint),
-    )
+    return fixed_point_mlp()
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +34,7 @@ def fixed_point_import(tmp_path_factory):
     with paths.using_workspace(root), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         importer.import_brevitas(
-            _fixed_point_mlp(), torch.as_tensor(x[:1]), "fx_mlp", data=str(root / "x.npz")
+            _seeded_fixed_point_mlp(), torch.as_tensor(x[:1]), "fx_mlp", data=str(root / "x.npz")
         )
         yield root
 
@@ -103,3 +92,52 @@ def test_the_build_dir_option_finds_the_imported_model(fixed_point_import, capsy
     assert (root / "fx_mlp" / "rtl" / "manifest.json").is_file()
     assert cli.main(["hls4ml", "fx_mlp", "--build-dir", str(root)]) == 2
     assert "came from `codesign import`" in capsys.readouterr().err
+
+
+ICE40_SYNC = bytes.fromhex("7eaa997e")  # iCE40 configuration sync word (Lattice TN1248)
+
+
+@pytest.mark.skipif(
+    shutil.which("nextpnr-ice40") is None or shutil.which("icepack") is None,
+    reason="nextpnr-ice40 / icepack (fpga-icestorm) not installed",
+)
+def test_an_imported_model_becomes_an_ice40_bitstream(fixed_point_import, tmp_path, capsys):
+    """The user's brevitas MLP, folded to PE 1 x SIMD 2, through Yosys, nextpnr-ice40 and
+    icepack to a UP5K bitstream that meets the 12 MHz clock; icestorm's own unpacker reads the
+    .bin back as a UP5K configuration (an oracle we did not write)."""
+    root = fixed_point_import
+    with paths.using_workspace(root):
+        assert cli.main(["rtl", "fx_mlp", "--folding", "fc0=1x2,fc1=1x2"]) == 0
+        assert cli.main(["bitstream", "fx_mlp", "--device", "up5k"]) == 0
+    rep = json.loads((root / "fx_mlp" / "reports" / "pnr_up5k.json").read_text())
+    assert rep["fits"] and rep["timing_met"] and rep["fmax_mhz"] >= rep["clock_mhz"] == 12.0
+    assert (
+        0 < rep["DSP"] <= 8
+        and 0 < rep["LUT4"] <= 5280
+        and rep["folding"]["fc0"] == {"pe": 1, "simd": 2}
+    )
+    binary = root / "fx_mlp" / rep["bitstream"]["file"]
+    data = binary.read_bytes()
+    assert ICE40_SYNC in data[:64] and len(data) == rep["bitstream"]["bytes"]
+    asc = tmp_path / "back.asc"
+    subprocess.run(["iceunpack", str(binary), str(asc)], check=True, capture_output=True)
+    assert ".device 5k" in asc.read_text()[:2000]
+
+
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
+def test_a_design_over_the_device_is_refused_with_a_folding_to_try(tmp_path, error_line):
+    """Twenty-odd multipliers for the UP5K's 8 SB_MAC16: refused before nextpnr runs, naming
+    what it needs, what the device has and which layer to fold further; nothing is written."""
+    from codesign.rtl.generate import generate
+    from codesign.rtl.synthetic import synthetic_mlp
+
+    g = synthetic_mlp((16, 8, 4), quantizer="uniform", seed=1, name="wide")
+    generate(g, {"fc0": (4, 4), "fc1": (2, 4)}, tmp_path / "wide" / "rtl")
+    assert cli.main(["bitstream", "wide", "--device", "up5k", "--build-dir", str(tmp_path)]) == 2
+    line = error_line()
+    assert "wide does not fit up5k: needs" in line and "DSP, up5k has 8 SB_MAC16" in line
+    assert (
+        "try folding fc0 PE 4 x SIMD 2 (now 4 x 4): `codesign rtl <model> --folding fc0=4x2`"
+        in line
+    )
+    assert sorted(p.name for p in (tmp_path / "wide").iterdir()) == ["rtl"]

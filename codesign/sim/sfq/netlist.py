@@ -206,9 +206,9 @@ def from_dict(d: dict, where: str = "netlist") -> Netlist:
         wires += [*c.inputs.values(), *c.outputs.values(), *c.inputs, *c.outputs, c.name, c.type]
         if not all(isinstance(k, str) for k in c.params):
             raise CodesignError(f"{where}: cell '{c.name}' has a parameter name that is not text")
-    bad = next((w for w in wires if not isinstance(w, str)), None)
-    if bad is not None:
-        raise CodesignError(f"{where}: a wire, port, cell name or type is not text: {bad!r}")
+    bad = [w for w in wires if not isinstance(w, str)]  # (None itself can be the bad value)
+    if bad:
+        raise CodesignError(f"{where}: a wire, port, cell name or type is not text: {bad[0]!r}")
     nl.validate()
     return nl
 
