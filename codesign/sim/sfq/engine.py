@@ -126,6 +126,31 @@ def _pin_op(code: int, port: int, clk: bool) -> int:
     }[code]
 
 
+def _zero_delay_cycle(succ: dict[int, list[int]]) -> list[int] | None:
+    """A cycle of the graph `succ` (cell -> cells it drives at zero delay), or None."""
+    state: dict[int, int] = {}  # 1: on the path, 2: done
+    for root in succ:
+        if root in state:
+            continue
+        path, stack = [], [(root, iter(succ[root]))]
+        state[root] = 1
+        path.append(root)
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+            elif state.get(nxt) == 1:
+                return path[path.index(nxt) :]
+            elif nxt not in state and nxt in succ:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append((nxt, iter(succ[nxt])))
+    return None
+
+
 class Compiled:
     """A netlist turned into flat arrays at one operating point (bias scale, delay spread).
 
@@ -135,6 +160,21 @@ class Compiled:
     Neuron thresholds, synaptic weights and neuron preloads follow neuro.scale_for_bias.
     spread: relative Gaussian sigma of a per-cell static delay variation (process spread).
     """
+
+    def _refuse_zero_delay_loops(self) -> None:
+        """Cells that drive each other in a ring with no delay would fire forever at one
+        instant (no time limit ends that): refused naming the ring."""
+        succ: dict[int, list[int]] = {i: [] for i, d in enumerate(self.dly) if d == 0}
+        for s, pin in enumerate(self.odest):
+            src = self.slot_cell[s]
+            if pin >= 0 and src in succ and self.dly[self.pin_cell[pin]] == 0:
+                succ[src].append(self.pin_cell[pin])
+        ring = _zero_delay_cycle(succ)
+        if ring:
+            names = " -> ".join(self.names[i] for i in [*ring, ring[0]])
+            raise CodesignError(
+                f"netlist '{self.netlist.name}': cells {names} form a loop with zero delay"
+            )
 
     def __init__(self, nl: Netlist, bias: float = 1.0, spread: float = 0.0, seed: int = 0):
         nl.validate()
@@ -252,6 +292,7 @@ class Compiled:
                         g = wt if dport == "qp" else -wt
                 gain0[pin_of[(i, port)]] = g
         self.gain = [scale_weight(g, self.bias, {}) if g else 0 for g in gain0]
+        self._refuse_zero_delay_loops()
         self.probe_wires = [w for w in nl.outputs]
         # per-pin tables for the hot loop: what a pulse on pin p does, without a detour
         # through its cell for the common cells

@@ -121,3 +121,38 @@ def test_margin_is_the_contiguous_range_around_nominal():
     assert (m["lo"], m["hi"], m["minus_pct"], m["plus_pct"]) == (0.9, 1.0, 10.0, 0.0)
     m = margin(sweep, need=0.9)
     assert (m["lo"], m["hi"]) == (0.9, 1.2)
+
+
+def test_a_loop_with_zero_delay_is_refused_by_name_not_run():
+    """A merger and a splitter feeding each other with delay 0 fire forever at t = 0: a time
+    limit cannot end that (it once grew to 23 GB under `make fuzz`). Refused, naming the ring;
+    the same ring with a delay runs and stops at the time limit."""
+    from codesign.errors import CodesignError
+    from codesign.sim.sfq.engine import simulate
+    from codesign.sim.sfq.netlist import from_dict
+
+    def ring(delay: float) -> dict:
+        return {
+            "format": "codesign-sfq-netlist",
+            "version": 1,
+            "name": "ring",
+            "inputs": ["a"],
+            "outputs": ["o"],
+            "cells": [
+                {"name": "m", "type": "MRG", "in": {"a": "a", "b": "back"}, "out": {"q": "x"}},
+                {
+                    "name": "s",
+                    "type": "SPL",
+                    "in": {"a": "x"},
+                    "out": {"q0": "o", "q1": "back"},
+                    "params": {"delay": delay},
+                },
+            ],
+        }
+
+    doc = ring(0.0)
+    doc["cells"][0]["params"] = {"delay": 0.0}
+    with pytest.raises(CodesignError, match=r"cells (m -> s -> m|s -> m -> s) form a loop"):
+        simulate(from_dict(doc), {"a": [0.0]}, t_max_ps=100.0)
+    res = simulate(from_dict(ring(5.0)), {"a": [0.0]}, t_max_ps=100.0)
+    assert 0 < res.count("o") <= 100 / 5 + 1
