@@ -22,10 +22,12 @@ from codesign.ir.compare import compare_layers, describe
 from codesign.ir.graph import IntGraph
 from codesign.paths import FLOWS_DIR, build_root
 from codesign.rtl import manifest as rtl_manifest
+from codesign.verify import fast_bench
 from codesign.verify.runner import SIMULATORS, run_bench
 
 MISSING = -(1 << 62)  # stands for an element the RTL never produced (counts as a mismatch)
 PASSES = ("latency", "stream", "stall")
+BENCHES = ("auto", "fast", "cocotb")
 
 
 def _load_golden(golden: dict | str | Path, model: str | None) -> dict[str, np.ndarray]:
@@ -93,15 +95,24 @@ def simulate(
     gap_p: float = 0.3,
     bp_p: float = 0.85,
     passes: tuple[str, ...] = PASSES,
+    bench: str = "auto",
 ) -> dict:
     """Run the RTL on the golden inputs; returns the rtl_sim report dict.
 
     model: a generated RTL folder (with manifest.json) or an IntGraph (generated into
     build_dir/rtl, default folding unless `folding` is given). golden: dict or .npz with 'input'
     and one array per layer (computed from the graph if missing). samples: the first N.
+    bench: "fast" (Verilator with a C++ harness, codesign/verify/fast_bench.py), "cocotb"
+    (hw/tb/tb_model.py, any simulator, waveforms), or "auto": fast where it can be.
     """
     if simulator not in SIMULATORS:
         raise CodesignError(f"unknown simulator '{simulator}' (choose from {SIMULATORS})")
+    if bench not in BENCHES:
+        raise CodesignError(f"unknown bench '{bench}' (choose from {BENCHES})")
+    if bench == "auto":
+        bench = "fast" if simulator == "verilator" and not waves else "cocotb"
+    if bench == "fast" and (simulator != "verilator" or waves):
+        raise CodesignError("the fast bench runs Verilator without waveforms; use --bench cocotb")
     t0 = time.perf_counter()
     rtl_dir, man, gold = _prepare(model, golden, folding, build_dir)
     x = gold["input"]
@@ -109,8 +120,14 @@ def simulate(
     if n < 1:
         raise CodesignError("no samples to simulate")
     sim_dir = Path(build_dir).resolve() if build_dir else rtl_dir.parent
-    sim_dir = sim_dir / "sim" / simulator
+    sim_dir = sim_dir / "sim" / (simulator if bench == "cocotb" else "fast")
     sim_dir.mkdir(parents=True, exist_ok=True)
+    if bench == "fast":
+        cap, info = fast_bench.run(man, rtl_dir, x[:n], sim_dir, seed, gap_p, bp_p, passes)
+        np.savez(sim_dir / "capture.npz", **cap)  # what the cocotb bench leaves, for users
+        (sim_dir / "capture.json").write_text(json.dumps(info))
+        stalls = {"gap_p": gap_p, "bp_p": bp_p, "seed": seed}
+        return _report(man, gold, cap, info, passes, n, simulator, "fast", t0, stalls)
     np.save(sim_dir / "inputs.npy", x[:n])
     cfg = {
         "manifest": str(rtl_dir / "manifest.json"),
@@ -139,11 +156,21 @@ def simulate(
         raise CodesignError(
             f"{simulator} run of '{man['top']}' produced no capture; see {res['log']}"
         )
-    t1 = time.perf_counter()
     info = json.loads(Path(cfg["out_json"]).read_text())
     with np.load(cfg["out_npz"]) as d:
         cap = {k: d[k] for k in d.files}
+    stalls = {"gap_p": gap_p, "bp_p": bp_p, "seed": seed}
+    report = _report(man, gold, cap, info, passes, n, simulator, "cocotb", t0, stalls)
+    if waves:
+        wf = "dump.vcd" if simulator == "verilator" else f"{man['top']}.fst"
+        report["waves"] = str(sim_dir / "build" / wf)
+    return report
 
+
+def _report(man, gold, cap, info, passes, n, simulator, bench, t0, stalls) -> dict:
+    """The rtl_sim report from a bench's capture (either bench, same format)."""
+    t1 = time.perf_counter()
+    gap_p, bp_p, seed = stalls["gap_p"], stalls["bp_p"], stalls["seed"]
     names = [lay["name"] for lay in man["layers"]]
     last = names[-1]
     per_pass = {}
@@ -207,9 +234,8 @@ def simulate(
     report["cycles_simulated"] = int(sum(v["cycles"] for v in info.values()))
     report["sim_seconds"] = round(t1 - t0, 3)
     report["inferences_simulated"] = int(sum(v["samples"] for v in info.values()))
-    if waves:
-        wf = "dump.vcd" if simulator == "verilator" else f"{man['top']}.fst"
-        report["waves"] = str(sim_dir / "build" / wf)
+    report["bench"] = bench
+    report["cycles_per_second"] = round(report["cycles_simulated"] / (t1 - t0)) if t1 > t0 else None
     return report
 
 
@@ -221,7 +247,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument(
         "--samples", type=at_least(1), default=None, help="first N samples (default all)"
     )
-    ap.add_argument("--waves", action="store_true", help="dump a waveform")
+    ap.add_argument("--waves", action="store_true", help="dump a waveform (cocotb bench)")
+    ap.add_argument(
+        "--bench",
+        choices=BENCHES,
+        default="auto",
+        help="fast: Verilator + C++ harness; cocotb: the Python bench (any simulator, waves)",
+    )
     ap.add_argument("--seed", type=at_least(0), default=0)
     ap.add_argument("--build-dir", default=str(build_root()))
     ap.add_argument("--flows-dir", default=str(FLOWS_DIR))
@@ -242,6 +274,7 @@ def main(argv: list[str]) -> int:
             simulator=a.simulator,
             waves=a.waves,
             seed=a.seed,
+            bench=a.bench,
         )
     except CodesignError as e:
         return fail(e)

@@ -50,8 +50,8 @@ def test_two_foldings_same_outputs(graph_and_golden):
     man_b, rep_b, db = _sim(g, gold, FOLD_B, "B")
     assert rep_a["mismatches_all_layers"] == rep_b["mismatches_all_layers"] == 0
     with (
-        np.load(da / "sim/verilator/capture.npz") as a,
-        np.load(db / "sim/verilator/capture.npz") as b,
+        np.load(da / "sim/fast/capture.npz") as a,
+        np.load(db / "sim/fast/capture.npz") as b,
     ):
         for k in ("stream__fc0", "stream__fc1", "stream__fc2", "stall__fc2"):
             assert np.array_equal(a[k], b[k]), k
@@ -60,6 +60,27 @@ def test_two_foldings_same_outputs(graph_and_golden):
     assert rep_b["cycles_per_inference"] == man_b["latency_cycles"] == 1 + ideal_b + 3 * 2
     assert rep_b["interval_cycles_per_inference"] == 128 > rep_a["interval_cycles_per_inference"]
     assert abs(rep_b["cycles_per_inference"] / ideal_b - 1) <= 0.10
+
+
+def test_the_fast_bench_and_the_cocotb_bench_agree(graph_and_golden):
+    """Two differently written benches (C++ harness vs cocotb in Python) on one design: the same
+    streams on every layer, the same latency and interval; both stall runs bit-exact."""
+    g, gold = graph_and_golden
+    d = CACHE / "model_A"
+    generate(g, FOLD_A, d / "rtl")
+    fast = simulate(d / "rtl", gold, build_dir=d, samples=40, bench="fast")
+    slow = simulate(d / "rtl", gold, build_dir=d, samples=40, bench="cocotb")
+    assert (fast["bench"], slow["bench"]) == ("fast", "cocotb")
+    assert fast["mismatches_all_layers"] == slow["mismatches_all_layers"] == 0
+    for k in ("cycles_per_inference", "interval_cycles_per_inference"):
+        assert fast[k] == slow[k], k
+    assert fast["passes"]["stream"]["cycles"] == slow["passes"]["stream"]["cycles"]
+    with (
+        np.load(d / "sim/fast/capture.npz") as a,
+        np.load(d / "sim/verilator/capture.npz") as b,
+    ):
+        for k in ("latency__fc0", "stream__fc0", "stream__fc1", "stream__fc2", "stream__t_out"):
+            assert np.array_equal(a[k], b[k]), k
 
 
 def test_planted_weight_fault_is_named(graph_and_golden):
@@ -93,7 +114,8 @@ def test_planted_weight_fault_is_named(graph_and_golden):
 
 
 def test_digits_mlp_under_verilator(trained_digits):
-    """The real exported model: 120 test samples streamed with gaps and back-pressure."""
+    """The real exported model: 120 test samples streamed with gaps and back-pressure, through
+    the cocotb bench (the fast bench runs it in `codesign sim` and the tests above)."""
     from codesign.ir.chain import load_int_graph
     from codesign.rtl.folding import load_folding
 
@@ -101,6 +123,7 @@ def test_digits_mlp_under_verilator(trained_digits):
     fold = load_folding(REPO_ROOT / "flows" / "digits_mlp.yaml", g)
     d = trained_digits / "rtl_test"
     man = generate(g, fold, d / "rtl")
-    rep = simulate(d / "rtl", trained_digits / "golden" / "layers.npz", samples=120, build_dir=d)
+    gold = trained_digits / "golden" / "layers.npz"
+    rep = simulate(d / "rtl", gold, samples=120, build_dir=d, bench="cocotb")
     assert rep["samples"] == 120 and rep["mismatches_all_layers"] == 0, rep["summary"]
     assert rep["cycles_per_inference"] <= 1.10 * man["ideal_cycles_per_inference"]

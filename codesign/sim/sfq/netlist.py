@@ -40,6 +40,9 @@ FORMAT = "codesign-sfq-netlist"
 VERSION = 1
 
 # cell parameters that are physical amounts (ps, junction counts, fractions): numbers >= 0
+# A cell amount beyond this (a delay of 1 s, 10^12 JJs) is no SFQ cell
+# and would overflow the engine's integer femtosecond clock.
+MAX_AMOUNT = 1e12
 AMOUNTS = ("delay", "setup", "hold", "jjs", "bias_fraction", "drive_fraction")
 
 
@@ -127,9 +130,10 @@ class Netlist:
             for key in AMOUNTS:
                 v = c.params.get(key)
                 ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-                if key in c.params and not (ok and v >= 0):
+                if key in c.params and not (ok and 0 <= v <= MAX_AMOUNT):
                     raise CodesignError(
-                        f"cell '{c.name}' ({c.type}): {key} {v!r} is not a number >= 0"
+                        f"cell '{c.name}' ({c.type}): {key} {v!r} is not a number in "
+                        f"0..{MAX_AMOUNT:g}"
                     )
         for w, s in sinks.items():
             if w not in drivers:
