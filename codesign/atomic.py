@@ -4,8 +4,9 @@ One artefact: `atomic_path` / `atomic_dir` / `write_json` (a rename is atomic).
 Several artefacts of one step (a checkpoint and its report, golden tensors and golden.json):
 `together` stages them in one folder beside them and records the moves in a plan before making
 any; a run killed after the plan is finished by the next one (`finish_interrupted`, which
-`paths.model_dir` calls), one killed before it is discarded. Readers thus see the previous
-step's files or the new step's, never a mix.
+`paths.model_dir` calls), one killed before it is discarded. After a kill, readers thus see
+the previous step's files or the new step's, never a mix. (Commits are not serialised against
+each other or against readers that run during one: run one writer per model at a time.)
 """
 
 from __future__ import annotations
@@ -29,17 +30,50 @@ def _prefix(path: Path) -> str:
     return f".{path.name}.{os.getpid()}@{_HOST}."
 
 
+def _swap_name(path: Path) -> Path:
+    """Where a folder swap parks the old copy: named by its process, so another process can
+    tell a swap in progress (leave it) from one whose process was killed (undo it)."""
+    return path.with_name(f".{path.name}.old.{os.getpid()}@{_HOST}")
+
+
+def _restore_swaps(folder: Path) -> None:
+    """Old copies parked by folder swaps of `folder`'s entries whose process is gone: put back
+    where the new copy never arrived, else removed."""
+    for old in folder.glob(f".*.old.*@{glob.escape(_HOST)}"):
+        m = re.fullmatch(rf"\.(.+)\.old\.(\d+)@{re.escape(_HOST)}", old.name)
+        if not m or not old.is_dir() or _alive(int(m.group(2))):
+            continue
+        target = old.with_name(m.group(1))
+        try:
+            if target.exists():
+                shutil.rmtree(old)
+            else:
+                old.rename(target)
+        except OSError:  # another process is restoring it at this moment
+            pass
+
+
+def _remove_dead_temporaries(folder: Path) -> None:
+    """Temporaries (`atomic_path`, `atomic_dir`) in `folder` whose process is gone."""
+    pattern = re.compile(rf"\..+\.(\d+)@{re.escape(_HOST)}\.[a-z0-9_]{{8}}(?:\.\w+)?")
+    for p in folder.glob(f".*.*@{glob.escape(_HOST)}.*"):
+        m = pattern.fullmatch(p.name)
+        if m and not p.name.startswith(f"{_STAGE}.") and not _alive(int(m.group(1))):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+
+
 def _remove_leftovers(path: Path) -> None:
     """Temporaries of `path` left by a process of this machine that is gone (a run killed
     mid-write); the `.old` copy of a directory swap killed half-way goes back in place if
     `path` itself is gone. Only names of exactly that form are touched: a sibling artefact
     named like `<name>.2` (and its own temporaries) never is."""
-    old = path.with_name(f".{path.name}.old")
+    old = path.with_name(f".{path.name}.old")  # an older codesign's swap (no process id)
     if old.exists():
         if path.exists():
             shutil.rmtree(old, ignore_errors=True)
         else:
             old.rename(path)
+    _restore_swaps(path.parent)
     mine = re.compile(
         rf"\.{re.escape(path.name)}\.(\d+)@{re.escape(_HOST)}\.[a-z0-9_]{{8}}"
         rf"(?:{re.escape(path.suffix)})?"
@@ -88,9 +122,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     try:
         yield tmp
         os.chmod(tmp, 0o755)
-        old = path.with_name(f".{path.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
+        old = _swap_name(path)
         if path.exists():
             path.rename(old)
         tmp.rename(path)
@@ -144,8 +176,19 @@ class Staged:
         self.root, self.stage = root, stage
         self.moves: list[tuple[str, str, bool]] = []  # (staged name, final path, is a folder)
 
+    def _rel(self, final: str | Path) -> str:
+        """`final` relative to the model's folder (it must lie inside it: one file system)."""
+        for a, b in ((Path(final), self.root), (Path(final).resolve(), self.root.resolve())):
+            try:
+                return str(a.relative_to(b))
+            except ValueError:
+                continue
+        from codesign.errors import CodesignError
+
+        raise CodesignError(f"{final}: outside the model folder {self.root}, not written")
+
     def _stage(self, final: str | Path, is_dir: bool) -> Path:
-        rel = Path(final).resolve().relative_to(self.root.resolve())  # same file system
+        rel = Path(self._rel(final))
         name = f"{len(self.moves)}-{rel.name}"
         self.moves.append((name, str(rel), is_dir))
         return self.stage / name
@@ -162,7 +205,7 @@ class Staged:
 
     def find(self, final: str | Path) -> Path:
         """The staged copy of `final` (to check or measure it before it replaces the old)."""
-        rel = str(Path(final).resolve().relative_to(self.root.resolve()))
+        rel = self._rel(final)
         return next(self.stage / name for name, r, _ in self.moves if r == rel)
 
     def json(self, final: str | Path, data: dict) -> None:
@@ -192,32 +235,47 @@ def together(root: str | Path) -> Iterator[Staged]:
 
 
 def _apply(root: Path, stage: Path) -> None:
-    """Make the plan's moves (each is skipped once done, so a re-run after a kill resumes)."""
-    for name, rel, is_dir in json.loads((stage / _PLAN).read_text()):
-        src, dst = stage / name, root / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        old = dst.with_name(f".{dst.name}.old")
-        if src.exists() and is_dir:
-            if dst.exists():
-                if old.exists():
-                    shutil.rmtree(old)
-                dst.rename(old)
-            src.rename(dst)
-        elif src.exists():
-            os.replace(src, dst)
-        if is_dir and old.exists():
-            shutil.rmtree(old)
-    shutil.rmtree(stage)
+    """Make the plan's moves (each is skipped once done, so a re-run after a kill resumes),
+    holding the plan's lock: two processes never apply one plan at once."""
+    import fcntl
+
+    try:
+        fd = os.open(stage / _PLAN, os.O_RDONLY)
+    except FileNotFoundError:  # finished by another process meanwhile
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another process is applying it now
+            return
+        if not (stage / _PLAN).exists():
+            return
+        for name, rel, is_dir in json.loads((stage / _PLAN).read_text()):
+            src, dst = stage / name, root / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            old = _swap_name(dst)
+            if src.exists() and is_dir:
+                if dst.exists():
+                    dst.rename(old)
+                src.rename(dst)
+            elif src.exists():
+                os.replace(src, dst)
+            if is_dir and old.exists():
+                shutil.rmtree(old)
+        shutil.rmtree(stage)
+    finally:
+        os.close(fd)
 
 
 def finish_interrupted(root: str | Path) -> None:
     """Commits of killed runs under `root`: finished if their plan was written, else dropped;
-    a folder swap (`atomic_dir`) of `root` or of a folder in or one level below it that was
-    killed between its two renames gets its last good copy back."""
+    a folder swap of `root` or of a folder in or one level below it whose process was killed
+    between its two renames gets its last good copy back. A run still alive is left alone (by
+    its process id on this host: a build folder shared between hosts, or a container where a
+    new run gets the killed one's process id, is not recovered here)."""
     root = Path(root)
-    for old in [root.with_name(f".{root.name}.old"), *root.glob(".*.old"), *root.glob("*/.*.old")]:
-        if old.is_dir():
-            _remove_leftovers(old.with_name(old.name[1:-4]))
+    for folder in (root.parent, root, *(d for d in root.glob("*") if d.is_dir())):
+        _restore_swaps(folder)
     for stage in Path(root).glob(f"{_STAGE}.*@{glob.escape(_HOST)}.*"):
         m = re.fullmatch(rf"{re.escape(_STAGE)}\.(\d+)@{re.escape(_HOST)}\.\w+", stage.name)
         if not m or not stage.is_dir() or _alive(int(m.group(1))):
@@ -226,6 +284,8 @@ def finish_interrupted(root: str | Path) -> None:
             _apply(Path(root), stage)
         else:
             shutil.rmtree(stage, ignore_errors=True)
+    for folder in (root, *(d for d in root.glob("*") if d.is_dir())):
+        _remove_dead_temporaries(folder)  # (staged commits are not temporaries: handled above)
 
 
 def _non_finite(data, where: str = "") -> str | None:

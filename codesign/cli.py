@@ -375,9 +375,10 @@ def _finish_interrupted(argv: list[str]) -> None:
     from codesign.atomic import finish_interrupted
     from codesign.paths import build_root
 
-    if len(argv) < 2 or not re.fullmatch(r"[A-Za-z0-9_.-]+", argv[1]):
+    if len(argv) < 2 or not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*", argv[1]):
         return
-    root = Path(argv[argv.index("--build-dir") + 1]) if "--build-dir" in argv[:-1] else None
+    given = _option(argv[2:], "--build-dir")
+    root = Path(given) if given else None
     folder = (root or build_root()) / argv[1]
     if folder.is_dir():
         finish_interrupted(folder)

@@ -107,3 +107,20 @@ def test_a_commit_sigkilled_half_way_is_finished_or_dropped_by_the_next_reader(
     assert (tmp_path / "checkpoint.pt").read_text() == state
     assert json.loads((tmp_path / "reports" / "train.json").read_text()) == {"run": state}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt", "reports"]
+
+
+def test_a_swap_in_progress_is_left_alone_and_a_killed_one_is_undone(tmp_path):
+    """A folder swap parks the old copy under its process id: a reader must not put it back
+    while that process lives (it would break the swap), and must once the process is gone."""
+    from codesign.atomic import _HOST, finish_interrupted
+
+    live = tmp_path / f".rtl.old.{os.getpid()}@{_HOST}"
+    live.mkdir()
+    finish_interrupted(tmp_path)
+    assert live.is_dir() and not (tmp_path / "rtl").exists()
+    live.rmdir()
+    dead = tmp_path / f".rtl.old.{_dead_pid()}@{_HOST}"
+    dead.mkdir()
+    (dead / "good.v").write_text("good")
+    finish_interrupted(tmp_path)
+    assert (tmp_path / "rtl" / "good.v").read_text() == "good" and not dead.exists()

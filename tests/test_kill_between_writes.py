@@ -2,9 +2,10 @@
 never a mix (train, export, golden, rtl, sim, synth; the sweep has its own test in tests/dse).
 
 The kill is injected at every rename the step makes, one run per rename: the k-th `os.replace`
-or `os.rename` raises instead of renaming, and the process counts as dead from then on (its
-temporaries are no longer "in use"). Then anything reading the model's folder first finishes or
-drops the interrupted commit. The oracle is the files' modification times: before each run
+or `os.rename` raises instead of renaming, no folder is removed from then on (a killed process
+cleans nothing up), and the process counts as dead (its staged commits are no longer "in
+use"). Then anything reading the model's folder first finishes or drops the interrupted
+commit. The oracle is the files' modification times: before each run
 every file is stamped with an old time, so afterwards each artefact is either untouched (old)
 or rewritten (new); a mix is some of the step's artefacts new and some old.
 """
@@ -45,17 +46,20 @@ def _run(monkeypatch, argv: list[str], kill_at: int | None) -> bool:
     calls = {"n": 0}
     real = {"replace": os.replace, "rename": os.rename}
 
-    def counted(name):
-        def op(*args, **kwargs):
-            calls["n"] += 1
-            if calls["n"] == kill_at:
-                monkeypatch.setattr(atomic, "_alive", lambda pid: False)  # the process is gone
-                raise _Killed
-            return real[name](*args, **kwargs)
-
-        return op
-
     with monkeypatch.context() as m:
+
+        def counted(name):
+            def op(*args, **kwargs):
+                calls["n"] += 1
+                if calls["n"] == kill_at:
+                    monkeypatch.setattr(atomic, "_alive", lambda pid: False)  # the process is gone
+                    # and runs no clean-up: its staged folders stay, as after SIGKILL
+                    m.setattr(atomic.shutil, "rmtree", lambda *a, **k: None)
+                    raise _Killed
+                return real[name](*args, **kwargs)
+
+            return op
+
         m.setattr(os, "replace", counted("replace"))
         m.setattr(os, "rename", counted("rename"))
         try:

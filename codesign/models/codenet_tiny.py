@@ -346,9 +346,10 @@ def flow_rtl(model: str = NAME, cfg: dict | None = None) -> dict:
         if lt["warnings"] or lt["errors"]:
             raise CodesignError(f"verilator lint of {man['top']}: {lt['log'][:500]}")
         if cfg["rtl"].get("yosys", True):
-            report["yosys"] = xc7_resources(new, staged.dir(root / "synth"))
+            # its own folder: `codesign synth codenet_tiny` keeps synth/xc7/ beside it
+            report["yosys"] = xc7_resources(new, staged.dir(root / "synth" / "rtl"))
             if "log" in report["yosys"]:  # where the log will be, not where Yosys wrote it
-                report["yosys"]["log"] = "synth/yosys.log"
+                report["yosys"]["log"] = "synth/rtl/yosys.log"
         staged.json(paths.reports_dir(NAME) / "rtl.json", report)
     return report
 
@@ -356,19 +357,15 @@ def flow_rtl(model: str = NAME, cfg: dict | None = None) -> dict:
 def flow_synth(model: str = NAME, target: str = "xc7") -> dict:
     """`codesign synth codenet_tiny`: Yosys xc7 resources of the generated accelerator
     (reports/synth_xc7.json; the generic dense synthesis expects a stream top this model lacks)."""
-    from codesign.rtl.synth import xc7_resources
+    from codesign.rtl.synth import xc7_step
 
     if target != "xc7":
         raise CodesignError(f"`codesign synth {NAME}` synthesises for xc7 only, not '{target}'")
 
-    rtl_dir = paths.model_dir(NAME) / "rtl"
-    rtl_manifest.load(rtl_dir, "codenet")
-    rep = xc7_resources(rtl_dir, paths.model_dir(NAME) / "synth" / "xc7")
-    if "skipped" in rep:
-        raise CodesignError(f"Yosys: {rep['skipped']}")
-    rep = {**rep, "model": NAME}
-    write_json(paths.reports_dir(NAME) / "synth_xc7.json", rep)
-    return rep
+    root = paths.model_dir(NAME)
+    rtl_manifest.load(root / "rtl", "codenet")
+    report = root / "reports" / "synth_xc7.json"
+    return xc7_step(root, root / "synth" / "xc7", report, lambda res: {**res, "model": NAME})
 
 
 def flow_sim(model: str = NAME, cfg: dict | None = None) -> dict:
@@ -446,6 +443,7 @@ def flow_sim(model: str = NAME, cfg: dict | None = None) -> dict:
                 "ap50",
                 "ap50_drop_points",
                 "graph_file_wiring_ok",
+                "qonnx_execute_equals_golden",  # the former name of the line above
             )
         },
         "rtl_vs_golden": {

@@ -4,15 +4,15 @@ A model's top has hundreds of port bits and no iCE40 package has that many pins,
 placed is a pin-light shell around it: a serial-in shift register drives every input port, the
 XOR of every output bit leaves on one pin (so no logic is optimised away), and the clock and
 reset have pins of their own. The shell's flip-flops are reported (`shell_extra_ffs`). The
-shell is built from the top's port list, so every generated kind (MVU chain, spiking core,
-delta layer, CoDeNet accelerator) takes the same path.
+shell is built from the top's port list (each `input|output [N:0] name` with a numeric width,
+as the MVU chain and the spiking core write them; other tops are refused by name).
 
 Capacities are the datasheets' (iCE40 UltraPlus DS1056: UP5K 5280 logic cells, 30 EBR, 8
 SB_MAC16; iCE40 LP/HX DS1040: HX8K 7680 logic cells, 32 EBR, no DSP). A design over them is
 refused before nextpnr runs, naming what it needs, what the device has and a folding to try.
 
 CLI verb: `codesign bitstream <model> --device up5k|hx8k [--clock-mhz F]` writes
-build/<model>/bitstream/<top>_<device>.bin and reports/pnr_<device>.json.
+build/<model>/bitstream/<device>/<top>_<device>.bin and reports/pnr_<device>.json.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from codesign.errors import ArgumentParser, CodesignError, fail, positive_number
+from codesign.errors import ArgumentParser, CodesignError, fail, first_line, positive_number
 
 PORT = re.compile(
-    r"^\s*(input|output)\s+(?:wire|reg)?\s*(?:signed\s*)?(?:\[\s*(\d+)\s*:\s*(\d+)\s*\])?\s*(\w+)",
+    r"^\s*(input|output|inout)\s+(?:wire\s+|reg\s+)?(?:signed\s+)?(?:\[([^\]]*)\]\s*)?(\w+)"
+    r"\s*(,\s*\w+\s*)*(?:,|\)|$)",
     re.M,
 )
 
@@ -55,10 +56,16 @@ def top_ports(top_file: Path, top: str) -> list[tuple[str, str, int]]:
     m = re.search(rf"\bmodule\s+{re.escape(top)}\b.*?\);", text, re.S)
     if m is None:
         raise CodesignError(f"{top_file}: no module header for '{top}'")
-    ports = [
-        (d, name, int(hi) - int(lo) + 1 if hi else 1)
-        for d, hi, lo, name in PORT.findall(m.group(0))
-    ]
+    ports = []
+    for d, rng, name, more in PORT.findall(m.group(0)):
+        nums = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", rng) if rng else None
+        if d == "inout" or more or (rng and (nums is None or int(nums[1]) < int(nums[2]))):
+            raise CodesignError(
+                f"{top_file}: port '{name}' of '{top}' is not one `input|output [N:0] name` with "
+                "a numeric width; the place-and-route shell takes generated tops (the MVU chain, "
+                "the spiking core)"
+            )
+        ports.append((d, name, int(nums[1]) - int(nums[2]) + 1 if nums else 1))
     if not any(d == "output" for d, _, _ in ports):
         raise CodesignError(f"{top_file}: module '{top}' has no output port to observe")
     return ports
@@ -127,7 +134,7 @@ def place_and_route(
     if bitstream and shutil.which("icepack") is None:
         raise CodesignError("icepack not found (Debian: apt-get install fpga-icestorm)")
     dev = DEVICES[device]
-    rtl_dir, out = Path(rtl_dir), Path(out)
+    rtl_dir, out = Path(rtl_dir).resolve(), Path(out).resolve()  # Yosys runs in `out`
     name, v, extra = shell_verilog(rtl_dir / man["top_file"], man["top"])
     (out / f"{name}.v").write_text(v)
     read = "\n".join(f"read_verilog {p}" for p in [*(rtl_dir / s for s in man["sources"])])
@@ -157,7 +164,7 @@ def place_and_route(
     }
     over = _over_capacity(res, dev)
     if over:
-        return {**res, "fits": False, "error": over}
+        return {**res, "fits": False, "error": over, "seconds": 0.0}
     report = out / "nextpnr_report.json"
     asc = out / f"{man['top']}_{device}.asc"
     cmd = [exe, dev.flag, "--package", dev.package, "--json", "shell.json"]
@@ -183,7 +190,8 @@ def place_and_route(
         binary = asc.with_suffix(".bin")
         p = _run(["icepack", asc.name, binary.name], out / "icepack.log", out)
         if p.returncode or not binary.is_file():
-            raise CodesignError(f"icepack failed: {(out / 'icepack.log').read_text()[:300]}")
+            log = (out / "icepack.log").read_text().strip().splitlines() or ["no output"]
+            raise CodesignError(f"icepack failed: {log[-1][:300]}")
         data = binary.read_bytes()
         res["bitstream"] = {
             "file": binary.name,
@@ -249,7 +257,7 @@ def main(argv: list[str]) -> int:
         man = manifest.load(root / "rtl")
         manifest.check_source(man, root, a.model)
         with together(root) as staged:  # the bitstream folder and its report, or neither
-            out = staged.dir(root / "bitstream")
+            out = staged.dir(root / "bitstream" / a.device)  # one folder per device
             rep = place_and_route(man, root / "rtl", out, a.device, clock, bitstream=True)
             if "skipped" in rep:
                 raise CodesignError(rep["skipped"])
@@ -265,7 +273,7 @@ def main(argv: list[str]) -> int:
                 "built_from": source_of(root / "rtl" / manifest.FILE, root),
                 **rep,
             }
-            rep["bitstream"]["file"] = f"bitstream/{rep['bitstream']['file']}"
+            rep["bitstream"]["file"] = f"bitstream/{a.device}/{rep['bitstream']['file']}"
             staged.json(root / "reports" / f"pnr_{a.device}.json", rep)
     except CodesignError as e:
         return fail(e)
@@ -290,7 +298,7 @@ def _flow_clock(flow_file: Path) -> float:
     try:
         doc = yaml.safe_load(flow_file.read_text()) or {}
     except yaml.YAMLError as e:
-        raise CodesignError(f"bad flow file {flow_file}: {e}") from None
+        raise CodesignError(f"bad flow file {flow_file}: {first_line(e)}") from None
     section = doc.get("bitstream", {}) if isinstance(doc, dict) else {}
     if not isinstance(section, dict):
         raise CodesignError(f"{flow_file}: 'bitstream' must be a mapping")

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from codesign.atomic import together
@@ -152,6 +153,20 @@ def xc7_resources(rtl_dir: str | Path, out_dir: str | Path) -> dict:
         return synthesize(rtl_dir, "xc7", out_dir, pnr=False, timeout=YOSYS_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return {"skipped": f"yosys timed out after {YOSYS_TIMEOUT_S} s"}
+
+
+def xc7_step(root: Path, work: Path, report: Path, shape: Callable[[dict], dict]) -> dict:
+    """`codesign synth` of a model whose top has its own flow (spiking core, CoDeNet): Yosys
+    xc7 on root/rtl into the folder `work`, and `shape(resources)` as `report`, committed
+    together (or neither, with the reason, when Yosys is missing or times out)."""
+    with together(root) as staged:
+        res = xc7_resources(root / "rtl", staged.dir(work))
+        if "skipped" in res:
+            raise CodesignError(f"synthesis of '{root.name}' skipped: {res['skipped']}")
+        res["log"] = str(Path(work).relative_to(root) / "yosys.log")  # where it lands
+        rep = shape(res)
+        staged.json(report, rep)
+    return rep
 
 
 def main(argv: list[str]) -> int:

@@ -295,17 +295,17 @@ def sim(model: str, samples: int | None = None, membranes: bool = True) -> dict:
 
 def synth(model: str, target: str = "xc7") -> dict:
     """Yosys xc7 resources of the generated core (the one Yosys runner, codesign/rtl/synth.py)."""
-    from codesign.rtl.synth import xc7_resources
+    from codesign.rtl.synth import xc7_step
 
     if target != "xc7":
         raise CodesignError(f"`codesign synth {model}` synthesises for xc7 only, not '{target}'")
 
-    rtl_dir = paths.model_dir(model) / "rtl"
-    rtl_manifest.load(rtl_dir, "snn")
-    res = xc7_resources(rtl_dir, paths.model_dir(model) / "synth")
-    if "skipped" in res:
-        raise CodesignError(f"synthesis of '{model}' skipped: {res['skipped']}")
-    res.pop("cells", None)
-    report = {**res, "model": model}
-    write_json(paths.reports_dir(model) / "synth_xc7.json", report)
-    return report
+    root = paths.model_dir(model)
+    rtl_manifest.load(root / "rtl", "snn")
+    report = root / "reports" / "synth_xc7.json"
+    return xc7_step(
+        root,
+        root / "synth",
+        report,
+        lambda res: {**{k: v for k, v in res.items() if k != "cells"}, "model": model},
+    )

@@ -146,9 +146,17 @@ def from_nir(g: nir.NIRGraph) -> Graph:
             w = _integers(wn, "weight", wnode.weight)
             if weight is None:
                 weight = np.zeros((w.shape[0], w.shape[1], int(info["delays"]), *w.shape[2:]))
+            if not 0 <= d < weight.shape[2] or w.shape != weight[:, :, d].shape:
+                raise CodesignError(
+                    f"NIR node {wn!r}: delay {d} or weight shape {w.shape} does not fit "
+                    f"{weight.shape[2]} delays of {weight[:, :, 0].shape}"
+                )
             weight[:, :, d] += w
             if getattr(wnode, "bias", None) is not None:
-                bias = bias + _integers(wn, "bias", wnode.bias)
+                b = _integers(wn, "bias", wnode.bias)
+                if b.shape != (oc,):
+                    raise CodesignError(f"NIR node {wn!r}: bias shape {b.shape}, not ({oc},)")
+                bias = bias + b
         if weight is None:
             raise CodesignError(f"NIR node {name!r}: no synapse node feeds it")
         th = np.zeros(oc, dtype=np.int64)

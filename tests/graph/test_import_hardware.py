@@ -101,14 +101,17 @@ ICE40_SYNC = bytes.fromhex("7eaa997e")  # iCE40 configuration sync word (Lattice
     shutil.which("nextpnr-ice40") is None or shutil.which("icepack") is None,
     reason="nextpnr-ice40 / icepack (fpga-icestorm) not installed",
 )
-def test_an_imported_model_becomes_an_ice40_bitstream(fixed_point_import, tmp_path, capsys):
+def test_an_imported_model_becomes_an_ice40_bitstream(
+    fixed_point_import, tmp_path, capsys, monkeypatch
+):
     """The user's brevitas MLP, folded to PE 1 x SIMD 2, through Yosys, nextpnr-ice40 and
     icepack to a UP5K bitstream that meets the 12 MHz clock; icestorm's own unpacker reads the
     .bin back as a UP5K configuration (an oracle we did not write)."""
     root = fixed_point_import
     with paths.using_workspace(root):
         assert cli.main(["rtl", "fx_mlp", "--folding", "fc0=1x2,fc1=1x2"]) == 0
-        assert cli.main(["bitstream", "fx_mlp", "--device", "up5k"]) == 0
+    monkeypatch.chdir(root.parent)  # a relative build folder, as `build/` is by default
+    assert cli.main(["bitstream", "fx_mlp", "--device", "up5k", "--build-dir", root.name]) == 0
     rep = json.loads((root / "fx_mlp" / "reports" / "pnr_up5k.json").read_text())
     assert rep["fits"] and rep["timing_met"] and rep["fmax_mhz"] >= rep["clock_mhz"] == 12.0
     assert (

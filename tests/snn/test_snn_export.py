@@ -104,3 +104,26 @@ def test_a_wrong_weight_in_the_nir_file_is_named_by_node_index_and_both_values(
     assert len(diffs) == 1 and diffs[0].startswith("fc0.current: param weight at ")
     w = int(fc0.weight[o, i, 0])
     assert f"[{o}, {i}, 0]: {w} != {w + 1}" in diffs[0], diffs
+
+
+def test_a_negative_delay_or_a_short_bias_in_a_nir_file_is_refused_by_node(
+    dense_graph, tmp_path, monkeypatch
+):
+    """A NIR Delay of -1 once landed silently in the last delay slot, and a bias of one value
+    was broadcast to every neuron: each is now one error naming the node."""
+    real = nir_io.to_nir
+
+    def negative(graph):
+        g = real(graph)
+        g.nodes["fc0.delay1"].delay = np.array([-1.0])
+        return g
+
+    def short_bias(graph):
+        g = real(graph)
+        g.nodes["fc0.w0"].bias = np.array([1.0])
+        return g
+
+    for plant, named in ((negative, "'fc0.w1'"), (short_bias, "'fc0.w0': bias shape")):
+        monkeypatch.setattr(nir_io, "to_nir", plant)
+        with pytest.raises(CodesignError, match=named):
+            nir_io.load(nir_io.save(dense_graph, tmp_path / "m.nir"))

@@ -163,12 +163,18 @@ class Compiled:
 
     def _refuse_zero_delay_loops(self) -> None:
         """Cells that drive each other in a ring with no delay would fire forever at one
-        instant (no time limit ends that): refused naming the ring."""
+        instant (no time limit ends that): refused naming the ring. A pulse into a clocked
+        cell's data input fires nothing by itself, so only its clock pin closes a ring."""
+        cells = self.netlist.cells
         succ: dict[int, list[int]] = {i: [] for i, d in enumerate(self.dly) if d == 0}
         for s, pin in enumerate(self.odest):
             src = self.slot_cell[s]
-            if pin >= 0 and src in succ and self.dly[self.pin_cell[pin]] == 0:
-                succ[src].append(self.pin_cell[pin])
+            if pin < 0 or src not in succ:
+                continue
+            dst = self.pin_cell[pin]
+            fires = not CELLS[cells[dst].type].clocked or self.pin_clk[pin]
+            if self.dly[dst] == 0 and fires:
+                succ[src].append(dst)
         ring = _zero_delay_cycle(succ)
         if ring:
             names = " -> ".join(self.names[i] for i in [*ring, ring[0]])
@@ -831,12 +837,13 @@ def simulate(
     t_max_ps: float | None = None,
     max_pulses: int | None = None,
 ) -> SimResult:
-    """Compile and run once (convenience for tests and small netlists). Unless a time limit or
-    a pulse budget is given, a run that creates more than RUNAWAY_PULSES pulses per cell, per
-    input pulse and per unit of the largest synapse weight (a weight-w synapse may make a neuron
-    fire w times) is a pulse loop that never settles: an error naming the netlist, not a hang."""
+    """Compile and run once (convenience for tests and small netlists). Unless a pulse budget
+    is given, a run that creates more than RUNAWAY_PULSES pulses per cell, per input pulse and
+    per unit of the largest synapse weight (a weight-w synapse may make a neuron fire w times)
+    is a pulse loop that never settles: an error naming the netlist, not a hang (a time limit
+    alone does not bound a loop of tiny delays)."""
     budget = max_pulses
-    if budget is None and t_max_ps is None:
+    if budget is None:
         n_in = sum(len(v) for v in stimuli.values())
         w = max(
             (abs(int(c.params.get("weight", 1))) for c in nl.cells if c.type == "SYN"), default=1
