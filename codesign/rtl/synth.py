@@ -20,7 +20,7 @@ from pathlib import Path
 
 from codesign.atomic import together
 from codesign.errors import ArgumentParser, CodesignError, fail
-from codesign.paths import build_root
+from codesign.paths import build_root, source_of
 from codesign.rtl.manifest import load as load_manifest
 from codesign.rtl.pnr import DEVICES, place_and_route
 from codesign.rtl.toolenv import REPO_ROOT
@@ -193,6 +193,7 @@ def main(argv: list[str]) -> int:
                 out.rename(failed)
                 raise CodesignError(str(e).replace(str(out), str(failed))) from None
             rep["log"] = str(work.relative_to(root) / "yosys.log")
+            rep["built_from"] = source_of(root / "rtl" / "manifest.json", root)
             staged.json(path, rep)
     except CodesignError as e:
         return fail(e)

@@ -239,6 +239,20 @@ def _report(man, gold, cap, info, passes, n, simulator, bench, t0, stalls) -> di
     return report
 
 
+def _built_from(root: Path, files: list[Path]) -> list[dict]:
+    """What a report was made from ({file, sha256} each; `--golden` may lie outside the model's
+    folder, then its path as given), so a reader can tell which RTL and tensors it describes."""
+    from codesign.paths import source_of
+
+    out = []
+    for f in map(Path, files):
+        try:
+            out.append(source_of(f.resolve(), root.resolve()))
+        except ValueError:
+            out.append({**source_of(f.resolve(), f.resolve().parent), "file": str(f)})
+    return out
+
+
 def main(argv: list[str]) -> int:
     """`codesign sim <model>`: simulate build/<model>/rtl on the golden test split."""
     ap = ArgumentParser(prog="codesign sim", description=main.__doc__)
@@ -267,9 +281,10 @@ def main(argv: list[str]) -> int:
             if rtl_main([a.model, "--build-dir", a.build_dir, "--flows-dir", a.flows_dir]):
                 return 2
         rtl_manifest.check_source(rtl_manifest.load(root / "rtl"), root, a.model)
+        golden = Path(a.golden) if a.golden else root / "golden" / golden_io.FILE
         rep = simulate(
             root / "rtl",
-            Path(a.golden) if a.golden else root / "golden" / golden_io.FILE,
+            golden,
             samples=a.samples,
             simulator=a.simulator,
             waves=a.waves,
@@ -278,6 +293,7 @@ def main(argv: list[str]) -> int:
         )
     except CodesignError as e:
         return fail(e)
+    rep["built_from"] = _built_from(root, [root / "rtl" / rtl_manifest.FILE, Path(golden)])
     out = root / "reports" / "rtl_sim.json"
     write_json(out, rep)
     print(

@@ -50,6 +50,13 @@ def test_imported_fixed_point_mlp_goes_through_rtl_and_verilator(fixed_point_imp
         assert cli.main(["sim", "fx_mlp", "--samples", "12"]) == 0
     sim = json.loads((root / "fx_mlp" / "reports" / "rtl_sim.json").read_text())
     assert sim["samples"] == 12 and sim["mismatches_all_layers"] == 0
+    import hashlib
+
+    digest = {  # the report names the RTL and the tensors it checked
+        f: hashlib.sha256((root / "fx_mlp" / f).read_bytes()).hexdigest()
+        for f in ("rtl/manifest.json", "golden/chain.npz")
+    }
+    assert {d["file"]: d["sha256"] for d in sim["built_from"]} == digest
     gold = np.load(root / "fx_mlp" / "golden" / "chain.npz")
     assert len({r.tobytes() for r in gold["fc1"][:12]}) == 12  # outputs that tell samples apart
 
