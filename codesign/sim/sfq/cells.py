@@ -190,7 +190,7 @@ def cell_type(name: str, cell: str = "?") -> CellType:
         return CELLS[name]
     except KeyError:
         raise CodesignError(
-            f"cell '{cell}': unknown cell type '{name}' (known: {', '.join(CELLS)})"
+            f"cell {cell!r}: unknown cell type {name!r} (known: {', '.join(CELLS)})"
         ) from None
 
 

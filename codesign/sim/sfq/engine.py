@@ -89,7 +89,7 @@ class Violation:
     kind: str  # setup | hold | busy
 
     def __str__(self) -> str:
-        return f"{self.kind} violation at cell '{self.cell}', t = {self.time_ps:.3f} ps"
+        return f"{self.kind} violation at cell {self.cell!r}, t = {self.time_ps:.3f} ps"
 
 
 @dataclass
@@ -179,7 +179,7 @@ class Compiled:
         if ring:
             names = " -> ".join(self.names[i] for i in [*ring, ring[0]])
             raise CodesignError(
-                f"netlist '{self.netlist.name}': cells {names} form a loop with zero delay"
+                f"netlist {self.netlist.name!r}: cells {names} form a loop with zero delay"
             )
 
     def __init__(self, nl: Netlist, bias: float = 1.0, spread: float = 0.0, seed: int = 0):
@@ -242,11 +242,11 @@ class Compiled:
                 self.hi[i] = int(p.get("hi", 1))
                 r = p.get("rounding", "floor")
                 if r not in ROUNDINGS:
-                    raise CodesignError(f"cell '{c.name}': unknown rounding '{r}'")
+                    raise CodesignError(f"cell {c.name!r}: unknown rounding {r!r}")
                 self.mode[i] = ROUNDINGS[r]
                 self.refr[i] = int(round(float(p.get("refractory", 10.0)) * FS))
                 if not self.lo[i] <= 0 <= self.hi[i]:
-                    raise CodesignError(f"cell '{c.name}': IFN needs lo <= 0 <= hi")
+                    raise CodesignError(f"cell {c.name!r}: IFN needs lo <= 0 <= hi")
         # one hidden zero-gain 'settle' pin per neuron: fires the bias preload at t = 0
         self.settle_pins: list[int] = []
         for i, c in enumerate(cells):
@@ -357,7 +357,7 @@ class Compiled:
                 for t in times:
                     f = int(round(t * FS))
                     if f < 0:
-                        raise CodesignError(f"stimulus '{w}': negative pulse time {t} ps")
+                        raise CodesignError(f"stimulus {w!r}: negative pulse time {t} ps")
                     groups.setdefault(f, []).append(pin)
             times_fs = sorted(groups)
             pins = [groups[f] for f in times_fs]
@@ -368,7 +368,7 @@ class Compiled:
                 j = int(np.searchsorted(np.cumsum(counts), k, side="right"))
                 w, _, times = wires[j]
                 t = times[k - sum(counts[:j])]
-                raise CodesignError(f"stimulus '{w}': negative pulse time {t} ps")
+                raise CodesignError(f"stimulus {w!r}: negative pulse time {t} ps")
             pin_of = np.repeat(np.array([pin for _, pin, _ in wires], dtype=np.int64), counts)
             order = np.argsort(tf, kind="stable")
             tf = tf[order].astype(np.int64)
@@ -379,7 +379,7 @@ class Compiled:
             pl = pin_of[order].tolist()
             pins = [pl[a:b] for a, b in zip(start, end, strict=True)] if len(tf) else []
         if unknown is not None:
-            raise CodesignError(f"stimulus for '{unknown}', which is not a netlist input")
+            raise CodesignError(f"stimulus for {unknown!r}, which is not a netlist input")
         return times_fs, pins
 
     def run(
@@ -859,7 +859,7 @@ def simulate(
     )
     if res.truncated and max_pulses is None:
         raise CodesignError(
-            f"netlist '{nl.name}' did not settle: over {budget} pulses created (a pulse loop "
+            f"netlist {nl.name!r} did not settle: over {budget} pulses created (a pulse loop "
             "that never ends?); bound the run with t_max_ps or max_pulses"
         )
     return res

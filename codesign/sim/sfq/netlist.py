@@ -76,7 +76,7 @@ class Netlist:
         for c in self.cells:
             if c.name == name:
                 return c
-        raise CodesignError(f"netlist '{self.name}': no cell named '{name}'")
+        raise CodesignError(f"netlist {self.name!r}: no cell named {name!r}")
 
     # ------------------------------------------------------------------ checks
     def validate(self) -> None:
@@ -87,27 +87,27 @@ class Netlist:
         names: set[str] = set()
         for w in self.inputs:
             if w in drivers:
-                raise CodesignError(f"wire '{w}' is listed twice as a netlist input")
+                raise CodesignError(f"wire {w!r} is listed twice as a netlist input")
             drivers[w] = "netlist input"
         for c in self.cells:
             if not c.name or c.name in names:
-                raise CodesignError(f"cell '{c.name}': duplicate or empty cell name")
+                raise CodesignError(f"cell {c.name!r}: duplicate or empty cell name")
             names.add(c.name)
             ct = cell_type(c.type, c.name)
             if c.type == "IFN":
                 n_in = c.params.get("n_in")
                 if not isinstance(n_in, int) or n_in < 1:
-                    raise CodesignError(f"cell '{c.name}': IFN needs an integer n_in >= 1")
+                    raise CodesignError(f"cell {c.name!r}: IFN needs an integer n_in >= 1")
             ports_in = input_ports(ct, c.params)
             for port, w in c.inputs.items():
                 if port not in ports_in:
                     raise CodesignError(
-                        f"cell '{c.name}' ({c.type}): unknown input port '{port}' "
+                        f"cell {c.name!r} ({c.type}): unknown input port {port!r} "
                         f"(ports: {', '.join(ports_in)})"
                     )
                 if w in sinks:
                     raise CodesignError(
-                        f"wire '{w}' drives two inputs ({sinks[w]} and {c.name}.{port}): "
+                        f"wire {w!r} drives two inputs ({sinks[w]} and {c.name}.{port}): "
                         "fan-out > 1 needs a splitter (SPL)"
                     )
                 sinks[w] = f"{c.name}.{port}"
@@ -115,37 +115,37 @@ class Netlist:
             for port, w in c.outputs.items():
                 if port not in ct.outputs:
                     raise CodesignError(
-                        f"cell '{c.name}' ({c.type}): unknown output port '{port}' "
+                        f"cell {c.name!r} ({c.type}): unknown output port {port!r} "
                         f"(ports: {', '.join(ct.outputs)})"
                     )
                 if w in drivers:
                     raise CodesignError(
-                        f"wire '{w}' has two drivers ({drivers[w]} and {c.name}.{port}): "
+                        f"wire {w!r} has two drivers ({drivers[w]} and {c.name}.{port}): "
                         "fan-in needs a merger (MRG)"
                     )
                 drivers[w] = f"{c.name}.{port}"
             if c.type == "SYN":
                 if not isinstance(c.params.get("weight", 1), int):
-                    raise CodesignError(f"cell '{c.name}': SYN weight must be an integer")
+                    raise CodesignError(f"cell {c.name!r}: SYN weight must be an integer")
             for key in AMOUNTS:
                 v = c.params.get(key)
                 ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
                 if key in c.params and not (ok and 0 <= v <= MAX_AMOUNT):
                     raise CodesignError(
-                        f"cell '{c.name}' ({c.type}): {key} {v!r} is not a number in "
+                        f"cell {c.name!r} ({c.type}): {key} {v!r} is not a number in "
                         f"0..{MAX_AMOUNT:g}"
                     )
         for w, s in sinks.items():
             if w not in drivers:
-                raise CodesignError(f"dangling wire '{w}': read by {s} but driven by nothing")
+                raise CodesignError(f"dangling wire {w!r}: read by {s} but driven by nothing")
         outs = set(self.outputs)
         for w in self.outputs:
             if w not in drivers:
-                raise CodesignError(f"dangling wire '{w}': listed as an output, never driven")
+                raise CodesignError(f"dangling wire {w!r}: listed as an output, never driven")
         for w, d in drivers.items():
             if w not in sinks and w not in outs:
                 raise CodesignError(
-                    f"dangling wire '{w}': driven by {d} but read by nothing and not an output"
+                    f"dangling wire {w!r}: driven by {d} but read by nothing and not an output"
                 )
         # a SYN output may only feed a neuron input (its weight is a current into the soma)
         for c in self.cells:
@@ -155,7 +155,7 @@ class Netlist:
                 s = sinks.get(w)
                 if s is not None and sink_type[w] != "IFN":
                     raise CodesignError(
-                        f"cell '{c.name}': SYN output '{port}' (wire '{w}') must feed an IFN "
+                        f"cell {c.name!r}: SYN output {port!r} (wire {w!r}) must feed an IFN "
                         f"input, not {s}"
                     )
 
@@ -209,7 +209,7 @@ def from_dict(d: dict, where: str = "netlist") -> Netlist:
     for c in nl.cells:
         wires += [*c.inputs.values(), *c.outputs.values(), *c.inputs, *c.outputs, c.name, c.type]
         if not all(isinstance(k, str) for k in c.params):
-            raise CodesignError(f"{where}: cell '{c.name}' has a parameter name that is not text")
+            raise CodesignError(f"{where}: cell {c.name!r} has a parameter name that is not text")
     bad = [w for w in wires if not isinstance(w, str)]  # (None itself can be the bad value)
     if bad:
         raise CodesignError(f"{where}: a wire, port, cell name or type is not text: {bad[0]!r}")
@@ -223,10 +223,10 @@ def load(path: str | Path) -> Netlist:
     try:
         d = json.loads(path.read_text())
     except FileNotFoundError:
-        raise CodesignError(f"netlist file '{path}' does not exist") from None
+        raise CodesignError(f"netlist file {path!r} does not exist") from None
     except json.JSONDecodeError as e:
-        raise CodesignError(f"netlist file '{path}': invalid JSON ({e})") from None
-    return from_dict(d, where=f"netlist file '{path}'")
+        raise CodesignError(f"netlist file {path!r}: invalid JSON ({e})") from None
+    return from_dict(d, where=f"netlist file {path!r}")
 
 
 def split_tree(nl: Netlist, src: str, sinks: list[str], prefix: str) -> None:
