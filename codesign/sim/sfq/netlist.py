@@ -43,6 +43,7 @@ VERSION = 1
 # A cell amount beyond this (a delay of 1 s, 10^12 JJs) is no SFQ cell
 # and would overflow the engine's integer femtosecond clock.
 MAX_AMOUNT = 1e12
+MAX_IFN_INPUTS = 1 << 20  # a neuron's fan-in; each input is a port the engine allocates
 AMOUNTS = ("delay", "setup", "hold", "jjs", "bias_fraction", "drive_fraction")
 
 
@@ -96,8 +97,10 @@ class Netlist:
             ct = cell_type(c.type, c.name)
             if c.type == "IFN":
                 n_in = c.params.get("n_in")
-                if not isinstance(n_in, int) or n_in < 1:
-                    raise CodesignError(f"cell {c.name!r}: IFN needs an integer n_in >= 1")
+                if not isinstance(n_in, int) or not 1 <= n_in <= MAX_IFN_INPUTS:
+                    raise CodesignError(
+                        f"cell {c.name!r}: IFN needs an integer n_in in 1..{MAX_IFN_INPUTS}"
+                    )
             ports_in = input_ports(ct, c.params)
             for port, w in c.inputs.items():
                 if port not in ports_in:

@@ -233,3 +233,11 @@ def test_synapse_must_feed_a_neuron():
     nl.add("JTL", "j", {"a": "x"}, {"q": "q"})
     with pytest.raises(CodesignError, match="cell 's': SYN output 'qp'.*must feed an IFN"):
         nl.validate()
+
+
+def test_a_neuron_with_a_trillion_inputs_is_refused_before_allocation():
+    """`make fuzz` found n_in = 10^12 allocating a port list until MemoryError."""
+    cell = {"name": "n", "type": "IFN", "in": {"i0": "a"}, "out": {"q": "q"}}
+    cell["params"] = {"n_in": 10**12}
+    with pytest.raises(CodesignError, match=r"cell 'n': IFN needs an integer n_in in 1\.\."):
+        from_dict(_doc([cell], ("a",), ("q",)))
