@@ -17,12 +17,13 @@ to v_bits, the readout rule, the weight scales) is in the graph metadata `codesi
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nir
 import numpy as np
 
-from codesign.errors import CodesignError
+from codesign.errors import CodesignError, first_line
 from codesign.graph.core import Graph
 from codesign.snn.graph import SpikingLayer, build, spiking_net
 
@@ -199,14 +200,33 @@ def save(graph: Graph, path: str | Path) -> Path:
     return Path(path)
 
 
+def _survives_reading(path: Path) -> bool:
+    """Read the file once in a forked child: libhdf5 can crash the whole process (a segfault,
+    found by `make fuzz`) on a damaged container, and no Python handler catches that. A child
+    that dies by a signal marks the file as one the parent must not read."""
+    if not hasattr(os, "fork"):
+        return True
+    pid = os.fork()
+    if pid == 0:  # the child: any outcome but a crash is decided by the parent's own read
+        try:
+            nir.read(str(path), type_check=False)
+        except BaseException:
+            pass
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return not os.WIFSIGNALED(status)
+
+
 def load(path: str | Path) -> Graph:
     path = Path(path)
     if not path.is_file():
         raise CodesignError(f"no NIR file at {path}")
+    if not _survives_reading(path):
+        raise CodesignError(f"malformed NIR file {path}: its HDF5 container crashes the reader")
     try:
         g = nir.read(str(path), type_check=False)
     except Exception as e:  # h5py / nir raise several types for a bad file
-        raise CodesignError(f"malformed NIR file {path}: {e}") from None
+        raise CodesignError(f"malformed NIR file {path}: {first_line(e)}") from None
     try:
         return from_nir(g)
     except (KeyError, ValueError, TypeError, StopIteration, AttributeError, IndexError) as e:
