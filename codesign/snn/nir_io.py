@@ -200,10 +200,16 @@ def save(graph: Graph, path: str | Path) -> Path:
     return Path(path)
 
 
+READ_TIMEOUT_S = 60.0  # a NIR file of any real network reads in well under a second
+
+
 def _survives_reading(path: Path) -> bool:
-    """Read the file once in a forked child: libhdf5 can crash the whole process (a segfault,
-    found by `make fuzz`) on a damaged container, and no Python handler catches that. A child
-    that dies by a signal marks the file as one the parent must not read."""
+    """Read the file once in a forked child: libhdf5 can crash the whole process (a segfault)
+    or loop forever on a damaged container (both found by `make fuzz`), and no Python handler
+    catches either. A child that dies by a signal, or is still reading after READ_TIMEOUT_S,
+    marks the file as one the parent must not read."""
+    import time
+
     if not hasattr(os, "fork"):
         return True
     pid = os.fork()
@@ -213,8 +219,16 @@ def _survives_reading(path: Path) -> bool:
         except BaseException:
             pass
         os._exit(0)
-    _, status = os.waitpid(pid, 0)
-    return not os.WIFSIGNALED(status)
+    deadline = time.monotonic() + READ_TIMEOUT_S
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return not os.WIFSIGNALED(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            return False
+        time.sleep(0.005)
 
 
 def load(path: str | Path) -> Graph:
@@ -222,7 +236,9 @@ def load(path: str | Path) -> Graph:
     if not path.is_file():
         raise CodesignError(f"no NIR file at {path}")
     if not _survives_reading(path):
-        raise CodesignError(f"malformed NIR file {path}: its HDF5 container crashes the reader")
+        raise CodesignError(
+            f"malformed NIR file {path}: its HDF5 container crashes or hangs the reader"
+        )
     try:
         g = nir.read(str(path), type_check=False)
     except Exception as e:  # h5py / nir raise several types for a bad file
