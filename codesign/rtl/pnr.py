@@ -108,14 +108,33 @@ def _run(cmd: list[str], log: Path, cwd: Path) -> subprocess.CompletedProcess:
         return subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT)
 
 
-def _cells(stat_json: Path, top: str) -> dict[str, int]:
-    stat = json.loads(stat_json.read_text())
-    mod = stat["modules"].get(f"\\{top}") or stat["modules"].get(top) or {}
+def cells(stat_json: Path, top: str) -> dict[str, int]:
+    """Cell counts by type of `top` from Yosys' `stat -json` (the one reader of it)."""
+    doc = json.loads(stat_json.read_text())
+    mods = doc.get("modules", {})
+    mod = mods.get(f"\\{top}") or mods.get(top) or (next(iter(mods.values())) if mods else None)
+    if mod is None:
+        raise CodesignError(f"yosys wrote no statistics for '{top}' ({stat_json})")
     return {k: int(v) for k, v in mod.get("num_cells_by_type", {}).items()}
 
 
-def _count(cells: dict[str, int], pattern: str) -> int:
-    return sum(n for k, n in cells.items() if re.fullmatch(pattern, k))
+def group(counts: dict[str, int], groups: dict[str, str]) -> dict[str, int]:
+    """Cell counts summed per resource, each a regular expression over cell types."""
+    out = {k: 0 for k in groups}
+    for name, n in counts.items():
+        for key, pat in groups.items():
+            if re.fullmatch(pat, name.lstrip("\\$")):
+                out[key] += int(n)
+    return out
+
+
+ICE40_GROUPS = {
+    "LUT4": r"SB_LUT4",
+    "FF": r"SB_DFF\w*",
+    "CARRY": r"SB_CARRY",
+    "RAM": r"SB_RAM40_4K\w*",
+    "DSP": r"SB_MAC16",
+}
 
 
 def place_and_route(
@@ -149,15 +168,15 @@ def place_and_route(
     if p.returncode:
         tail = (out / "yosys_shell.log").read_text().strip().splitlines()[-3:]
         raise CodesignError(f"yosys failed on the {name} shell: {' | '.join(tail)}")
-    cells = _cells(out / "shell_stat.json", name)
+    g = group(cells(out / "shell_stat.json", name), ICE40_GROUPS)
     res: dict = {
         "device": device,
         "package": dev.package,
         "clock_mhz": clock_mhz,
-        "LUT4": _count(cells, r"SB_LUT4"),
-        "FF": _count(cells, r"SB_DFF\w*"),
-        "BRAM": _count(cells, r"SB_RAM40_4K\w*"),
-        "DSP": _count(cells, r"SB_MAC16"),
+        "LUT4": g["LUT4"],
+        "FF": g["FF"],
+        "BRAM": g["RAM"],
+        "DSP": g["DSP"],
         "capacity": {"logic_cells": dev.logic_cells, "BRAM": dev.bram, "DSP": dev.dsp},
         "shell_extra_ffs": extra,
         "yosys_seconds": round(time.perf_counter() - t, 1),

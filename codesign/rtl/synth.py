@@ -9,9 +9,7 @@ top; its extra flip-flops are reported. CLI verb: `codesign synth <model> --targ
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import subprocess
 import time
@@ -22,7 +20,7 @@ from codesign.atomic import together
 from codesign.errors import ArgumentParser, CodesignError, fail
 from codesign.paths import build_root, source_of
 from codesign.rtl.manifest import load as load_manifest
-from codesign.rtl.pnr import DEVICES, place_and_route
+from codesign.rtl.pnr import DEVICES, ICE40_GROUPS, cells, group, place_and_route
 from codesign.rtl.toolenv import REPO_ROOT
 
 TARGETS = ("xc7", "ice40")
@@ -40,31 +38,6 @@ XC7_GROUPS = {
     "RAMB18": r"RAMB18E1",
     "RAMB36": r"RAMB36E1",
 }
-ICE40_GROUPS = {
-    "LUT4": r"SB_LUT4",
-    "FF": r"SB_DFF\w*",
-    "CARRY": r"SB_CARRY",
-    "RAM": r"SB_RAM40_4K\w*",
-    "DSP": r"SB_MAC16",
-}
-
-
-def _group(cells: dict[str, int], groups: dict[str, str]) -> dict[str, int]:
-    out = {k: 0 for k in groups}
-    for name, n in cells.items():
-        for key, pat in groups.items():
-            if re.fullmatch(pat, name.lstrip("\\$")):
-                out[key] += int(n)
-    return out
-
-
-def _cells(stat_json: Path, top: str) -> dict[str, int]:
-    doc = json.loads(stat_json.read_text())
-    mods = doc.get("modules", {})
-    mod = mods.get(f"\\{top}") or mods.get(top) or (next(iter(mods.values())) if mods else None)
-    if mod is None:
-        raise CodesignError(f"yosys wrote no statistics for '{top}' ({stat_json})")
-    return {k: int(v) for k, v in mod.get("num_cells_by_type", {}).items()}
 
 
 def _run(cmd: list[str], log: Path, cwd: Path, timeout: float | None = None) -> float:
@@ -115,26 +88,26 @@ def synthesize(
         out,
         timeout,
     )
-    cells = _cells(stat, top)
+    counts = cells(stat, top)
     rep: dict = {
         "model": man.get("model"),
         "target": target,
         "top": top,
         "folding": man.get("folding"),
         "yosys_seconds": round(secs, 1),
-        "cells_total": sum(cells.values()),
-        "cells": cells,
+        "cells_total": sum(counts.values()),
+        "cells": counts,
         # relative to the model's folder (build/<model>/), so reports do not name this machine
         "log": os.path.relpath(out / "yosys.log", rtl_dir.parent),
     }
     if target == "xc7":
-        g = _group(cells, XC7_GROUPS)
+        g = group(counts, XC7_GROUPS)
         rep.update(g)
         rep["CARRY"] = g["CARRY4"]  # the name the CoDeNet and SNN reports have always used
         rep["BRAM"] = g["RAMB36"] + 0.5 * g["RAMB18"]  # in 36 Kb blocks
         rep["script"] = "synth_xilinx -family xc7 -flatten (Yosys 0.23)"
         return rep
-    g = _group(cells, ICE40_GROUPS)
+    g = group(counts, ICE40_GROUPS)
     rep.update(g)
     rep["script"] = f"synth_ice40 {fields['dsp']} (Yosys 0.23)".replace("  ", " ")
     rep["device"] = device
