@@ -20,7 +20,7 @@ import numpy as np
 from codesign.atomic import atomic_dir
 from codesign.delta.graph import DeltaNet, delta_net
 from codesign.errors import CodesignError
-from codesign.graph.core import Graph
+from codesign.graph.core import Graph, symmetric_bits
 from codesign.ir.compare import compare_layers
 from codesign.rtl import manifest as rtl_manifest
 from codesign.rtl.hexmem import pack_word, read_hex, to_unsigned, write_hex
@@ -39,7 +39,7 @@ RTL_LAYERS = ["delta", "consumer.acc", "consumer"]
 
 def _bits_signed(v: int) -> int:
     """Two's complement width holding -v..v."""
-    return max(2, int(abs(int(v))).bit_length() + 1)
+    return max(2, symmetric_bits(v))
 
 
 def hw_params(params: DeltaNet, pe: int) -> dict:

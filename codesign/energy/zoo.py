@@ -19,6 +19,7 @@ from codesign.energy.activity import toggle_rate
 from codesign.energy.targets import _row, design_clock
 from codesign.energy.techfile import Technology
 from codesign.errors import CodesignError
+from codesign.graph.core import symmetric_bits
 
 
 def snn_asic45(tech: Technology, snn: dict, rtl: dict) -> dict:
@@ -62,7 +63,7 @@ def multiplier_width(lay) -> int:
     """Width of the weight operand the multiplier sees: the stored integer for uniform weights,
     the decoded codebook level for POST (indices are decoded before the multiply)."""
     if lay.codebook is not None:
-        return int(max(abs(v) for v in lay.codebook)).bit_length() + 1
+        return symmetric_bits(max(abs(int(v)) for v in lay.codebook))
     return int(lay.weight_bits)
 
 

@@ -23,6 +23,12 @@ def signed_bits(lo: int, hi: int) -> int:
     return max(int(-lo - 1).bit_length(), int(hi).bit_length()) + 1
 
 
+def symmetric_bits(magnitude: int) -> int:
+    """Two's-complement width holding every value in [-magnitude, magnitude]."""
+    m = abs(int(magnitude))
+    return signed_bits(-m, m)
+
+
 @dataclass(frozen=True)
 class IntType:
     """Worst-case value range of a tensor; `bipolar` marks {-1, +1} values stored as one bit."""

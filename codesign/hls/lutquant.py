@@ -19,6 +19,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 
 from codesign.errors import CodesignError
+from codesign.graph.core import symmetric_bits
 
 QONNX_DOMAIN = "qonnx.custom_op.general"
 
@@ -26,7 +27,7 @@ QONNX_DOMAIN = "qonnx.custom_op.general"
 def weight_bits(w_int: np.ndarray) -> int:
     """Signed narrow-range width that holds every integer of w_int (at least 2)."""
     m = int(np.abs(w_int).max()) if w_int.size else 0
-    return max(2, m.bit_length() + 1)
+    return max(2, symmetric_bits(m))
 
 
 class LutQuantToQuant(Transformation):

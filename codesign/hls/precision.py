@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from codesign.errors import CodesignError
+from codesign.graph.core import symmetric_bits
 from codesign.ir.graph import DenseLayer, QuantSpec
 
 MAX_AP_WIDTH = 1024  # ap_fixed's default AP_INT_MAX_W
@@ -49,10 +50,6 @@ class LayerTypes:
     bias_values: np.ndarray  # bias_int * 2**e_in as float64 (exact)
 
 
-def _signed_width(bound: int) -> int:
-    return int(bound).bit_length() + 1
-
-
 def layer_types(layer: DenseLayer) -> LayerTypes:
     """Exact types for one layer (worst case over the whole input range)."""
     e_in, e_out = layer.in_q.scale_exp, layer.out_q.scale_exp
@@ -60,19 +57,19 @@ def layer_types(layer: DenseLayer) -> LayerTypes:
     k = rq.shift.astype(np.int64) - (e_out - e_in)  # s_w[c] = m[c] / 2**k[c]
     f_s = max(0, int(k.max()))
     s_int = [int(m) << (f_s - int(kc)) for m, kc in zip(rq.multiplier, k, strict=True)]
-    w_s = max(_signed_width(v) for v in s_int)
+    w_s = max(symmetric_bits(v) for v in s_int)
     scale_values = np.array(
         [float(m) * 2.0 ** (-int(kc)) for m, kc in zip(rq.multiplier, k, strict=True)]
     )
 
     xmax = max(abs(layer.in_q.lo), abs(layer.in_q.hi))
     acc_bound = np.abs(layer.weight).sum(axis=1) * xmax + np.abs(layer.bias)
-    acc_w = _signed_width(int(acc_bound.max()))
+    acc_w = symmetric_bits(int(acc_bound.max()))
     f_acc = -e_in
     prod_bound = max(int(a) * v for a, v in zip(acc_bound, s_int, strict=True))
-    prod_w = _signed_width(prod_bound)
+    prod_w = symmetric_bits(prod_bound)
     f_prod = f_acc + f_s
-    bias_w = _signed_width(int(np.abs(layer.bias).max()))
+    bias_w = symmetric_bits(int(np.abs(layer.bias).max()))
     if max(prod_w, acc_w, w_s) > MAX_AP_WIDTH:
         raise CodesignError(
             f"layer '{layer.name}': exact hls4ml types need {max(prod_w, acc_w, w_s)} bits "

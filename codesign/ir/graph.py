@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from codesign.errors import CodesignError
-from codesign.graph.core import Graph
+from codesign.graph.core import Graph, symmetric_bits
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class DenseLayer:
     def weight_int_bits(self) -> int:
         """Signed width of a decoded integer weight (what the multiplier sees)."""
         m = int(np.abs(self.weight).max()) if self.weight.size else 0
-        return max(2, m.bit_length() + 1)
+        return max(2, symmetric_bits(m))
 
     @property
     def acc_bits(self) -> int:
@@ -114,7 +114,7 @@ class DenseLayer:
         g_max = self.attrs.get("dyn_max", 1) if self.dyn_in else 1  # largest factor g
         xmax = max(abs(in_q.lo), abs(in_q.hi)) * g_max
         bound = int((np.abs(self.weight).sum(axis=1) * xmax + np.abs(self.bias)).max())
-        return bound.bit_length() + 1
+        return symmetric_bits(bound)
 
     @property
     def stages(self) -> list[Stage]:

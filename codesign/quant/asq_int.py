@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from codesign.errors import CodesignError
+from codesign.graph.core import symmetric_bits
 from codesign.graph.ops.adaptive import asq_divide
 from codesign.ir.custom_ops import FloatLikeFirstInput
 from codesign.ir.golden import matmul_exact, requantize
@@ -125,7 +126,7 @@ class AsqIntStage:
         - "mult_bits": the two requantisations, accumulator width x multiplier width each.
         """
         c, hd = self.channels, self.hidden
-        acc1, acc2 = (b.bit_length() + 1 for b in self.acc_bounds)
+        acc1, acc2 = (symmetric_bits(b) for b in self.acc_bounds)
         m1 = sum(max(1, int(m).bit_length()) for m in self.rq1.multiplier)
         m2 = max(1, int(self.rq2.multiplier[0]).bit_length())
         div = self.G + max(-self.k, 0) + 1

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from codesign.errors import CodesignError
+from codesign.graph.core import symmetric_bits
 from codesign.ir.graph import DenseLayer
 from codesign.quant.asq_int import ADAPTER_W_MAX, H_BITS, AsqIntStage
 from codesign.rtl.hexmem import pack_word, write_hex
@@ -18,11 +19,6 @@ from codesign.rtl.stage_hw import StageUnit
 
 W_W = 8  # int8 adapter weights
 FILES = ("w1", "b1", "m1", "sh1", "w2")
-
-
-def _bits_signed(bound: int) -> int:
-    """Two's complement width holding -bound .. bound."""
-    return int(bound).bit_length() + 1
 
 
 def _bits_unsigned(v: np.ndarray) -> int:
@@ -46,8 +42,8 @@ class AsqHW:
         if np.abs(st.w1).max(initial=0) > ADAPTER_W_MAX or np.abs(st.w2).max() > ADAPTER_W_MAX:
             raise CodesignError(f"ASQ stage of '{st.layer}': adapter weights outside int8")
         b1, b2 = st.acc_bounds
-        self.acc1_w = max(_bits_signed(b1), st.u_bits + 2, W_W + 1)
-        self.acc2_w = max(_bits_signed(b2), H_BITS + 2, W_W + 1)
+        self.acc1_w = max(symmetric_bits(b1), st.u_bits + 2, W_W + 1)
+        self.acc2_w = max(symmetric_bits(b2), H_BITS + 2, W_W + 1)
         self.m1_w = _bits_unsigned(st.rq1.multiplier)
         self.sh1_w = _bits_unsigned(st.rq1.shift)
         self.m2 = int(st.rq2.multiplier[0])
@@ -156,7 +152,7 @@ def dyn_requant_params(layer: DenseLayer) -> dict[str, int]:
     rq = layer.requant
     return {
         "DYN": 1,
-        "ACC_W": _bits_signed(raw),
+        "ACC_W": symmetric_bits(raw),
         "G_W": max(1, g_max.bit_length()),
         "DYN_W": layer.acc_bits,
         "MULT_W": rq.multiplier_bits,

@@ -27,7 +27,7 @@ from fractions import Fraction
 import numpy as np
 
 from codesign.errors import CodesignError
-from codesign.graph.core import Graph, IntType, Node, Real, Tensor
+from codesign.graph.core import Graph, IntType, Node, Real, Tensor, symmetric_bits
 
 READOUTS = ("membrane_sum", "spike_count")
 BACKENDS = "the spiking RTL core, the SOP/ReRAM/SFQ counts and NIR export"
@@ -75,7 +75,7 @@ def membrane_bits(layers: list[dict]) -> int:
         if lay["spiking"]:
             b = max(b, int(np.max(lay["threshold"], initial=0)) + imax)
         bound = max(bound, b)
-    return bound.bit_length() + 1
+    return symmetric_bits(bound)
 
 
 def _real(scale, shape: tuple[int, ...]) -> Real:
@@ -331,4 +331,4 @@ class _Walk:
 
 def ring_bits(layers: list[SpikingLayer]) -> int:
     """Signed width of one delay-buffer slot: a slot sums each synapse at most once."""
-    return int(max(int(lay.fan_in_abs.max(initial=0)) for lay in layers)).bit_length() + 1
+    return symmetric_bits(max(int(lay.fan_in_abs.max(initial=0)) for lay in layers))

@@ -19,7 +19,7 @@ import numpy as np
 
 from codesign.atomic import Staged, replacing_dir
 from codesign.errors import CodesignError
-from codesign.graph.core import Graph
+from codesign.graph.core import Graph, symmetric_bits
 from codesign.rtl import manifest as rtl_manifest
 from codesign.snn.graph import SpikingNet, ring_bits, spiking_net
 from codesign.snn.report import rtl_slots
@@ -31,7 +31,7 @@ TABLES = ("syn", "ptr", "th", "bias", "layer")
 def _sbits(values: np.ndarray) -> int:
     """Signed width holding every value (at least 2)."""
     m = int(np.abs(np.asarray(values, dtype=np.int64)).max(initial=0))
-    return max(2, m.bit_length() + 1)
+    return max(2, symmetric_bits(m))
 
 
 def _clog2(n: int) -> int:
