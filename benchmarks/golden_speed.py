@@ -48,10 +48,14 @@ def measure(name: str, samples: int, repeats: int, work: Path) -> dict:
     graph = frontend.import_model(proto, name).graph
     plain = to_onnxruntime(frontend.normalise(proto).model)
     sess = ort.InferenceSession(plain.SerializeToString(), providers=["CPUExecutionProvider"])
+    one = ort.SessionOptions()
+    one.intra_op_num_threads = one.inter_op_num_threads = 1
+    sess1 = ort.InferenceSession(plain.SerializeToString(), one, providers=["CPUExecutionProvider"])
     feed = {sess.get_inputs()[0].name: x.astype(np.float32)}
     xf = x.astype(np.float64)
     t_golden = best_of(lambda: execute.run(graph, xf), repeats)
     t_ort = best_of(lambda: sess.run(None, feed), repeats)
+    t_ort1 = best_of(lambda: sess1.run(None, feed), repeats)
     out = graph.tensors[graph.outputs[0]]
     q = execute.run(graph, xf)[out.name]
     real = q * out.real.scale.astype(np.float64) + out.real.offset.astype(np.float64)
@@ -62,6 +66,9 @@ def measure(name: str, samples: int, repeats: int, work: Path) -> dict:
         "golden_samples_per_s": len(x) / t_golden,
         "onnxruntime_samples_per_s": len(x) / t_ort,
         "ratio_golden_over_onnxruntime": t_ort / t_golden,
+        # the golden executor runs on one core (numpy; BLAS may use more): the same on one thread
+        "onnxruntime_1thread_samples_per_s": len(x) / t_ort1,
+        "ratio_golden_over_onnxruntime_1thread": t_ort1 / t_golden,
         "max_abs_difference": float(np.abs(o - real).max()),
         "argmax_agreement": float((o.argmax(axis=1) == real.argmax(axis=1)).mean()),
     }
@@ -76,11 +83,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rows = [measure(m, args.samples, args.repeats, Path(tmp)) for m in args.models]
     head = f"{'model':<12}{'samples':>8}{'golden/s':>12}{'onnxrt/s':>12}{'ratio':>7}"
+    head += f"{'1-thread ratio':>16}"
     print(head + f"{'max |diff|':>12}{'argmax eq':>10}")
     for r in rows:
         print(
             f"{r['model']:<12}{r['samples']:>8}{r['golden_samples_per_s']:>12.0f}"
             f"{r['onnxruntime_samples_per_s']:>12.0f}{r['ratio_golden_over_onnxruntime']:>7.2f}"
+            f"{r['ratio_golden_over_onnxruntime_1thread']:>16.2f}"
             f"{r['max_abs_difference']:>12.2e}{100 * r['argmax_agreement']:>9.1f}%"
         )
     out = write_json(paths.build_root() / "benchmarks" / "golden_speed.json", {"models": rows})

@@ -9,6 +9,7 @@ computes the same sum (popcount p of agreements over K terms gives 2p - K).
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from codesign.errors import CodesignError
 from codesign.graph.core import Graph, IntType, Node
@@ -41,6 +42,9 @@ def conv_out_len(n: int, k: int, s: int, d: int, p0: int, p1: int) -> int:
     if min(k, s, d) < 1:
         raise CodesignError(f"kernel {k}, stride {s}, dilation {d}: each must be >= 1")
     return (n + p0 + p1 - d * (k - 1) - 1) // s + 1
+
+
+COLUMN_BLOCK_BYTES = 4 << 20  # im2col block: a few MB, about a core's share of cache
 
 
 class Conv(Op):
@@ -118,20 +122,23 @@ class Conv(Op):
         xs[:, pads[0] : pads[0] + h, pads[1] : pads[1] + wd] = x.transpose(0, 2, 3, 1)
         ho = (xs.shape[1] - dil[0] * (kh - 1) - 1) // strides[0] + 1
         wo = (xs.shape[2] - dil[1] * (kw - 1) - 1) // strides[1] + 1
-        cols = np.empty((n, ho, wo, g, kh, kw, cg), dtype=dtype)
-        for u in range(kh):
-            for v in range(kw):
-                r0, c0 = u * dil[0], v * dil[1]
-                tap = xs[:, r0 : r0 + (ho - 1) * strides[0] + 1 : strides[0]]
-                tap = tap[:, :, c0 : c0 + (wo - 1) * strides[1] + 1 : strides[1]]
-                cols[:, :, :, :, u, v, :] = tap.reshape(n, ho, wo, g, cg)
-        cols = cols.reshape(n * ho * wo, g, kh * kw * cg)
+        # windows as a strided view (n, ho, wo, c, kh, kw), columns in (kh, kw, c) order
+        win = sliding_window_view(xs, (dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1), (1, 2))
+        win = win[:, :: strides[0], :: strides[1], :, :: dil[0], :: dil[1]][:, :ho, :wo]
+        win = win.transpose(0, 1, 2, 4, 5, 3)
         wt = wg.astype(dtype)
-        if g == 1:
-            out = (cols[:, 0] @ wt[0])[:, None]
-        else:
-            out = np.einsum("pgk,gko->pgo", cols, wt)
-        out = out.astype(np.int64).reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
+        out = np.empty((n, ho, wo, g, og), dtype=dtype)
+        # a few samples at a time: their columns stay in cache between the copy and the product
+        step = max(1, COLUMN_BLOCK_BYTES // max(1, ho * wo * kh * kw * c * xs.itemsize))
+        for b in range(0, n, step):
+            cols = np.ascontiguousarray(win[b : b + step])
+            m = cols.shape[0] * ho * wo
+            if g == 1:
+                np.matmul(cols.reshape(m, kh * kw * c), wt[0], out=out[b : b + step].reshape(m, og))
+            else:
+                cols = cols.reshape(m, kh * kw, g, cg).transpose(0, 2, 1, 3).reshape(m, g, -1)
+                out[b : b + step] = np.einsum("pgk,gko->pgo", cols, wt).reshape(-1, ho, wo, g, og)
+        out = out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2).astype(np.int64)
         return [out[:, :, 0, :] if one_d else out]
 
     def count(self, node: Node, graph: Graph):
