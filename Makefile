@@ -69,8 +69,8 @@ report: setup ## static HTML report of MODEL: build/<model>/report/index.html
 report-all: setup ## HTML reports of every built model and an index: build/report/index.html
 	$(RUN) codesign report --all
 
-rtl: setup ## generate Verilog for MODEL into build/<model>/rtl
-	$(RUN) codesign rtl $(MODEL)
+rtl: setup ## generate Verilog for MODEL into build/<model>/rtl (FOLDING=fc0=1x2,..., TARGET_FPS=1e6 [CLOCK_MHZ=100])
+	$(RUN) codesign rtl $(MODEL) $(if $(FOLDING),--folding $(FOLDING)) $(if $(TARGET_FPS),--target-fps $(TARGET_FPS) $(if $(CLOCK_MHZ),--clock-mhz $(CLOCK_MHZ)))
 
 sim: rtl ## simulate MODEL's RTL vs golden (SIM=verilator|icarus, WAVES=1, SAMPLES=N)
 	$(RUN) codesign sim $(MODEL) --simulator $(SIM) $(if $(WAVES),--waves) $(if $(SAMPLES),--samples $(SAMPLES))

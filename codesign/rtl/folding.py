@@ -32,6 +32,32 @@ def default_fold(layer: DenseLayer) -> tuple[int, int]:
     )
 
 
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def fold_for_cycles(layer: DenseLayer, cycles: int) -> tuple[int, int]:
+    """The folding FINN's SetFolding would pick for an MVU to take at most `cycles` (>= 1) per
+    vector: raise SIMD through the divisors of the input features first (wider input reads, no
+    more accumulators), then PE through those of the outputs, stopping at the first that meets
+    the target (fully parallel takes one cycle)."""
+    n_in, n_out = layer.in_features, layer.out_features
+    for simd in _divisors(n_in):
+        if n_out * (n_in // simd) <= cycles:
+            return 1, simd
+    return next(pe for pe in _divisors(n_out) if n_out // pe <= max(1, cycles)), n_in
+
+
+def target_cycles(fps: float, clock_mhz: float) -> int:
+    """Cycles per inference that `fps` inferences per second leave at `clock_mhz`."""
+    cycles = int(clock_mhz * 1e6 // fps)
+    if cycles < 1:
+        raise CodesignError(
+            f"--target-fps {fps:g} at {clock_mhz:g} MHz leaves less than one cycle per inference"
+        )
+    return cycles
+
+
 def check_folding(graph: IntGraph, folding: dict[str, tuple[int, int]]) -> None:
     """Raise CodesignError naming the first layer whose PE/SIMD is missing or does not divide."""
     names = {lay.name for lay in graph.layers}
@@ -66,12 +92,21 @@ def parse_folding(text: str) -> dict[str, dict[str, int]]:
 
 
 def load_folding(
-    yaml_path: str | Path | None, graph: IntGraph, overrides: dict | None = None
+    yaml_path: str | Path | None,
+    graph: IntGraph,
+    overrides: dict | None = None,
+    cycles: int | None = None,
 ) -> dict[str, tuple[int, int]]:
-    """Folding for every layer of `graph`: `overrides` (parse_folding), then the YAML's
-    rtl.folding, defaults for the rest."""
+    """Folding for every layer of `graph`: `overrides` (parse_folding), then either the folding
+    that meets `cycles` per inference (fold_for_cycles; the YAML's rtl.folding is then not read)
+    or the YAML's rtl.folding, defaults for the rest."""
     spec: dict = {}
-    if yaml_path is not None and Path(yaml_path).is_file():
+    if cycles is not None:
+        spec = {
+            lay.name: dict(zip(("pe", "simd"), fold_for_cycles(lay, cycles), strict=True))
+            for lay in graph.layers
+        }
+    elif yaml_path is not None and Path(yaml_path).is_file():
         try:
             doc = yaml.safe_load(Path(yaml_path).read_text()) or {}
         except yaml.YAMLError as e:

@@ -13,12 +13,12 @@ import shutil
 from pathlib import Path
 
 from codesign.atomic import atomic_dir
-from codesign.errors import ArgumentParser, CodesignError, at_least, fail
+from codesign.errors import ArgumentParser, CodesignError, at_least, fail, positive_number
 from codesign.ir.graph import DenseLayer, IntGraph
 from codesign.paths import FLOWS_DIR, build_root, source_of
 from codesign.rtl import manifest as rtl_manifest
 from codesign.rtl.asq_hw import asq_unit
-from codesign.rtl.folding import check_folding, load_folding, parse_folding
+from codesign.rtl.folding import check_folding, load_folding, parse_folding, target_cycles
 from codesign.rtl.hexmem import write_hex
 from codesign.rtl.layer_hw import LayerHW, layer_hw
 from codesign.rtl.stage_hw import (
@@ -234,7 +234,7 @@ def manifest_for(
 ) -> dict:
     """The machine-readable description a testbench, synthesis or a report reads."""
     h0, hl = hws[0], hws[-1]
-    fill = h0.n // h0.in_beat
+    fill = in_beat_count(hws)
     units = _units(graph, hws)
     layers = []
     for h, f, (dec, enc) in zip(hws, files, units, strict=True):
@@ -301,6 +301,20 @@ def manifest_for(
     )
 
 
+def in_beat_count(hws: list[LayerHW]) -> int:
+    """Input beats per vector: the input stream's own interval."""
+    return hws[0].n // hws[0].in_beat
+
+
+def _bottleneck(manifest: dict, fill: int) -> str:
+    slow = max(manifest["layers"], key=lambda lay: lay["ideal_cycles"])
+    if fill >= slow["ideal_cycles"]:
+        return f"the input stream needs {fill} beats per vector (raise --in-beat)"
+    if slow["ideal_cycles"] >= manifest["ideal_interval_cycles"]:
+        return f"layer '{slow['name']}' needs {slow['ideal_cycles']} cycles"
+    return "an activation stage unit (ASQ/AdaLog) sets the interval"
+
+
 def generate(
     graph: IntGraph,
     folding: dict[str, tuple[int, int]],
@@ -309,9 +323,12 @@ def generate(
     shift_mode: bool = True,
     lint: bool = False,
     source: dict | None = None,
+    max_interval: int | None = None,
 ) -> dict:
     """Write the model's RTL folder and return its manifest (also in manifest.json). lint:
-    verilator --lint-only -Wall before the folder replaces the old one (which a failure keeps)."""
+    verilator --lint-only -Wall before the folder replaces the old one (which a failure keeps).
+    max_interval: cycles per inference the design must sustain (--target-fps), else an error
+    naming what limits it, and the old folder stays."""
     out_dir = Path(out_dir).resolve()
     hws = plan(graph, folding, in_beat=in_beat, shift_mode=shift_mode)
     top = top_name(graph.name)
@@ -319,11 +336,12 @@ def generate(
         (tmp / "mem").mkdir()
         files = []
         for h, pair in zip(hws, _units(graph, hws), strict=True):
+            mem = Path("mem")  # relative to the top: the folder can move (hexmem.copy_tables)
             f = {
-                "bias": out_dir / "mem" / f"{h.name}_bias.hex",
-                "mult": out_dir / "mem" / f"{h.name}_mult.hex",
-                "shift": out_dir / "mem" / f"{h.name}_shift.hex",
-                "weights": out_dir / "mem" / f"{h.name}_w.hex",
+                "bias": mem / f"{h.name}_bias.hex",
+                "mult": mem / f"{h.name}_mult.hex",
+                "shift": mem / f"{h.name}_shift.hex",
+                "weights": mem / f"{h.name}_w.hex",
             }
             write_hex(tmp / "mem" / f["weights"].name, h.weight_words(), h.pe * h.simd * h.idx_w)
             write_hex(tmp / "mem" / f["bias"].name, h.fold_words(h.bias, h.acc_w), h.pe * h.acc_w)
@@ -332,17 +350,22 @@ def generate(
                 tmp / "mem" / f["shift"].name, h.fold_words(h.shift, h.shift_w), h.pe * h.shift_w
             )
             if h.table is not None:
-                f["table"] = out_dir / "mem" / f"{h.name}_table.hex"
+                f["table"] = mem / f"{h.name}_table.hex"
                 write_hex(tmp / "mem" / f["table"].name, h.table_words(), h.w_w)
             for u in (u for u in pair if u is not None):  # stage units' $readmemh tables
                 for p, (words, width) in u.files.items():
-                    f[u.file_key(p)] = out_dir / "mem" / unit_file_name(u, p)
+                    f[u.file_key(p)] = mem / unit_file_name(u, p)
                     write_hex(tmp / "mem" / unit_file_name(u, p), words, width)
-            files.append({k: str(v) for k, v in f.items()})
+            files.append({k: v.as_posix() for k, v in f.items()})
         for lib in _libraries(_units(graph, hws)):
             shutil.copyfile(HW_RTL / lib, tmp / lib)
         (tmp / f"{top}.v").write_text(_top_verilog(top, graph, hws, files))
         manifest = manifest_for(graph, hws, top, files, out_dir)
+        if max_interval is not None and manifest["ideal_interval_cycles"] > max_interval:
+            raise CodesignError(
+                f"{top} takes {manifest['ideal_interval_cycles']} cycles per inference, over the "
+                f"{max_interval} the target allows: {_bottleneck(manifest, in_beat_count(hws))}"
+            )
         if source is not None:
             manifest["source"] = source
         rtl_manifest.write(tmp, manifest)
@@ -380,11 +403,20 @@ def main(argv: list[str]) -> int:
     ap.add_argument(
         "--folding", help="layer=PExSIMD,... over the flow file's rtl.folding (e.g. fc0=1x2)"
     )
+    ap.add_argument(
+        "--target-fps",
+        type=positive_number,
+        help="fold every layer (as FINN's SetFolding) to sustain this many inferences per second",
+    )
+    ap.add_argument(
+        "--clock-mhz", type=positive_number, default=100.0, help="clock of --target-fps (100)"
+    )
     a = ap.parse_args(argv)
     try:
         graph = model_graph(a.model, a.build_dir)
         over = parse_folding(a.folding) if a.folding else None
-        folding = load_folding(Path(a.flows_dir) / f"{a.model}.yaml", graph, over)
+        cycles = None if a.target_fps is None else target_cycles(a.target_fps, a.clock_mhz)
+        folding = load_folding(Path(a.flows_dir) / f"{a.model}.yaml", graph, over, cycles)
         model_dir = Path(a.build_dir) / a.model
         out = model_dir / "rtl"
         man = generate(
@@ -395,6 +427,7 @@ def main(argv: list[str]) -> int:
             shift_mode=not a.no_shift,
             lint=not a.no_lint,
             source=source_of(model_dir / "onnx" / "model.onnx", model_dir),
+            max_interval=cycles,
         )
     except CodesignError as e:
         return fail(e)
@@ -409,4 +442,10 @@ def main(argv: list[str]) -> int:
         f"  ideal {man['ideal_cycles_per_inference']} cycles/inference, modelled latency "
         f"{man['latency_cycles']}, interval {man['ideal_interval_cycles']}"
     )
+    if cycles is not None:
+        fps = a.clock_mhz * 1e6 / man["ideal_interval_cycles"]
+        print(
+            f"  target {a.target_fps:g} inferences/s at {a.clock_mhz:g} MHz ({cycles} cycles): "
+            f"{fps:,.0f}/s at interval {man['ideal_interval_cycles']}"
+        )
     return 0

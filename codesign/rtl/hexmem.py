@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -30,6 +31,22 @@ def hex_lines(words: Iterable[int], width: int) -> str:
 def write_hex(path: Path, words: Iterable[int], width: int) -> None:
     """Write a $readmemh file (caller writes into a temporary folder that is renamed later)."""
     Path(path).write_text(hex_lines(words, width))
+
+
+def copy_tables(source_dirs: Iterable[Path], run_dir: Path) -> None:
+    """Put the $readmemh tables of generated RTL where a simulator looks for them.
+
+    Generated tops name their tables relative to their own folder (`mem/fc0_w.hex`, `syn.hex`),
+    so the folder can be moved or handed to another tool; Yosys finds them beside the source,
+    but a simulator opens them relative to its working directory: this copies each source
+    folder's `*.hex` and `mem/` into run_dir (fresh each run, so an edited table is seen)."""
+    run_dir = Path(run_dir)
+    for d in dict.fromkeys(Path(s) for s in source_dirs):
+        for f in d.glob("*.hex"):
+            shutil.copyfile(f, run_dir / f.name)
+        if (d / "mem").is_dir():
+            shutil.rmtree(run_dir / "mem", ignore_errors=True)
+            shutil.copytree(d / "mem", run_dir / "mem")
 
 
 def read_hex(path: Path) -> list[int]:

@@ -211,7 +211,7 @@ def _write_standalone(unit: StageUnit, out: Path, tmp: Path) -> None:
         for p, (words, width) in unit.files.items():
             name = unit_file_name(unit, p)
             write_hex(tmp / "mem" / name, words, width)
-            paths[unit.file_key(p)] = str(out / "mem" / name)
+            paths[unit.file_key(p)] = f"mem/{name}"  # relative: see hexmem.copy_tables
         unit = unit.with_files(paths)
     top = f"{unit.name}_top"
     iw, ow = unit.lanes * unit.in_w, unit.data_w

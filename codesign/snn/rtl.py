@@ -188,7 +188,7 @@ def generate(
     out_dir = Path(out_dir).resolve()
     pl = plan(graph)
     p = pl["params"]
-    files = {f"{k.upper()}_FILE": str(out_dir / f"{k}.hex") for k in TABLES}
+    files = {f"{k.upper()}_FILE": f"{k}.hex" for k in TABLES}  # relative: hexmem.copy_tables
     plines = [f"        .{k}({v})" for k, v in p.items()]
     plines += [f'        .{k}("{v}")' for k, v in files.items()]
     top = TOP.format(

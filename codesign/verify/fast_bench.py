@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from codesign.errors import CodesignError
+from codesign.rtl.hexmem import copy_tables
 from codesign.rtl.toolenv import tool_env, which
 
 PASSES = ("latency", "stream", "stall")
@@ -284,19 +285,21 @@ def run(
     per, out_per = inp["beats_per_vector"], man["output"]["beats_per_vector"]
     n = int(x.shape[0])
     (work / "beats.bin").write_bytes(_pack(x, inp["lanes"], inp["elem_bits"], per).tobytes())
-    run_dir = work / "run"
+    run_dir = work.resolve() / "run"  # the harness runs here: absolute paths throughout
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir()
+    copy_tables([Path(rtl_dir)], run_dir)  # the top names its tables relative to itself
     settings = {"latency": (0.0, 0.0), "stream": (0.0, 0.0), "stall": (gap_p, bp_p)}
     arrays, info = {}, {}
     streams = _streams(man)
     for pas in passes:
         gap, bp = settings[pas]
-        args = [str(exe), str(work / "beats.bin"), str(n), str(per), str(out_per)]
+        args = [str(exe.resolve()), str(work.resolve() / "beats.bin"), str(n), str(per)]
+        args += [str(out_per)]
         args += [str(min(n, latency_samples)), repr(gap), repr(bp), str(seed)]
         args += [str(man["latency_cycles"]), str(run_dir), pas]
         t = time.perf_counter()
-        p = subprocess.run(args, capture_output=True, text=True)
+        p = subprocess.run(args, capture_output=True, text=True, cwd=run_dir)
         if p.returncode:
             raise CodesignError(f"fast bench pass '{pas}' failed: {p.stderr.strip()[:300]}")
         info[pas] = json.loads((run_dir / f"{pas}.json").read_text())

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from codesign.errors import CodesignError
+from codesign.rtl.hexmem import copy_tables
 from codesign.rtl.toolenv import HW_TB, apply_tool_env, which
 
 SIMULATORS = ("verilator", "icarus")
@@ -62,6 +63,7 @@ def run_bench(
     build_dir.mkdir(parents=True, exist_ok=True)
     parameters = dict(parameters or {})
     sources = [Path(s).resolve() for s in sources]
+    copy_tables((s.parent for s in sources), build_dir)  # the tops name them relatively
     build_args = ["-Wno-fatal", "-O3"] if simulator == "verilator" else []
     runner = get_runner(simulator)
     stamp_file = build_dir / "codesign.stamp"

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from hwtest_util import CACHE
 
+from codesign.errors import CodesignError
 from codesign.ir.chain import run
+from codesign.rtl.folding import load_folding
 from codesign.rtl.generate import generate
 from codesign.rtl.synthetic import synthetic_inputs, synthetic_mlp
 from codesign.rtl.toolenv import REPO_ROOT
@@ -127,3 +129,36 @@ def test_digits_mlp_under_verilator(trained_digits):
     rep = simulate(d / "rtl", gold, samples=120, build_dir=d, bench="cocotb")
     assert rep["samples"] == 120 and rep["mismatches_all_layers"] == 0, rep["summary"]
     assert rep["cycles_per_inference"] <= 1.10 * man["ideal_cycles_per_inference"]
+
+
+@pytest.mark.parametrize("bench", ["fast", "cocotb"])
+def test_a_moved_rtl_folder_still_simulates(graph_and_golden, tmp_path, bench):
+    """The top names its $readmemh tables relative to itself: the folder can be moved (or
+    handed to another machine) and both benches still read its tables, not the old place."""
+    g, gold = graph_and_golden
+    first, moved = tmp_path / "first", tmp_path / "elsewhere"
+    generate(g, FOLD_A, first / "rtl")
+    top = (first / "rtl" / "synth_mlp_top.v").read_text()
+    assert str(tmp_path) not in top and '"mem/fc1_w.hex"' in top
+    (first / "rtl").rename(tmp_path / "rtl_moved")
+    moved.mkdir()
+    (tmp_path / "rtl_moved").rename(moved / "rtl")
+    rep = simulate(moved / "rtl", gold, build_dir=moved, samples=20, bench=bench)
+    assert rep["bench"] == bench and rep["mismatches_all_layers"] == 0, rep["summary"]
+
+
+def test_target_fps_folding_meets_its_interval_in_simulation(graph_and_golden, tmp_path):
+    """--target-fps as the RTL runs it: folded for 40 cycles per inference, the simulated
+    interval is at most 40, bit-exact; an input stream too narrow for the target is refused by
+    name and the folder already there stays."""
+    g, gold = graph_and_golden
+    fold = load_folding(None, g, cycles=40)
+    man = generate(g, fold, tmp_path / "rtl", max_interval=40)
+    rep = simulate(tmp_path / "rtl", gold, build_dir=tmp_path, samples=30)
+    assert rep["mismatches_all_layers"] == 0, rep["summary"]
+    assert rep["interval_cycles_per_inference"] <= 40
+    assert rep["interval_cycles_per_inference"] == man["ideal_interval_cycles"]
+    before = (tmp_path / "rtl" / "manifest.json").read_bytes()
+    with pytest.raises(CodesignError, match="input stream needs 64 beats"):
+        generate(g, fold, tmp_path / "rtl", in_beat=1, max_interval=40)
+    assert (tmp_path / "rtl" / "manifest.json").read_bytes() == before

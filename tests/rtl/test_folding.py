@@ -3,7 +3,7 @@
 import pytest
 
 from codesign.errors import CodesignError
-from codesign.rtl.folding import default_fold, load_folding
+from codesign.rtl.folding import default_fold, load_folding, target_cycles
 from codesign.rtl.synthetic import synthetic_mlp
 
 G = synthetic_mlp((64, 64, 32, 10), quantizer="uniform", seed=0)
@@ -42,3 +42,37 @@ def test_bad_folding_names_the_layer(tmp_path, text, needle):
     with pytest.raises(CodesignError, match=None) as e:
         load_folding(_yaml(tmp_path, text), G)
     assert needle in str(e.value)
+
+
+def _set_folding_rule(n_out: int, n_in: int, cycles: int) -> tuple[int, int]:
+    """FINN's SetFolding rule written as a search: of every divisor pair that meets the target,
+    the one with the fewest PEs, then the fewest SIMD lanes."""
+    pairs = [
+        (pe, simd)
+        for pe in range(1, n_out + 1)
+        for simd in range(1, n_in + 1)
+        if n_out % pe == 0 and n_in % simd == 0 and (n_out // pe) * (n_in // simd) <= cycles
+    ]
+    return min(pairs)
+
+
+@pytest.mark.parametrize("cycles", [1, 7, 32, 33, 80, 100, 512, 4096, 10**6])
+def test_target_folding_follows_set_folding(cycles):
+    g = synthetic_mlp((64, 48, 30, 10), seed=3)
+    fold = load_folding(None, g, cycles=cycles)
+    for lay in g.layers:
+        pe, simd = fold[lay.name]
+        assert (pe, simd) == _set_folding_rule(lay.out_features, lay.in_features, cycles)
+        assert (lay.out_features // pe) * (lay.in_features // simd) <= cycles
+
+
+def test_target_folding_keeps_explicit_overrides():
+    g = synthetic_mlp((64, 48, 30, 10), seed=3)
+    fold = load_folding(None, g, overrides={"fc1": {"pe": 2, "simd": 3}}, cycles=50)
+    assert fold["fc1"] == (2, 3) and fold["fc0"] == _set_folding_rule(48, 64, 50)
+
+
+def test_target_below_one_cycle_is_refused():
+    with pytest.raises(CodesignError, match="less than one cycle"):
+        target_cycles(2e8, 100)
+    assert target_cycles(1e6, 100) == 100 and target_cycles(3e6, 100) == 33
