@@ -48,14 +48,22 @@ def fold_for_cycles(layer: DenseLayer, cycles: int) -> tuple[int, int]:
     return next(pe for pe in _divisors(n_out) if n_out // pe <= max(1, cycles)), n_in
 
 
+MAX_TARGET_CYCLES = 2**40  # beyond this a target says nothing (and prints as noise)
+
+
 def target_cycles(fps: float, clock_mhz: float) -> int:
     """Cycles per inference that `fps` inferences per second leave at `clock_mhz`."""
-    cycles = int(clock_mhz * 1e6 // fps)
+    cycles = clock_mhz * 1e6 // fps
     if cycles < 1:
         raise CodesignError(
             f"--target-fps {fps:g} at {clock_mhz:g} MHz leaves less than one cycle per inference"
         )
-    return cycles
+    if cycles > MAX_TARGET_CYCLES:
+        raise CodesignError(
+            f"--target-fps {fps:g} at {clock_mhz:g} MHz allows over {MAX_TARGET_CYCLES} cycles "
+            "per inference: any folding meets it (leave --target-fps out)"
+        )
+    return int(cycles)
 
 
 def check_folding(graph: IntGraph, folding: dict[str, tuple[int, int]]) -> None:
@@ -87,7 +95,11 @@ def parse_folding(text: str) -> dict[str, dict[str, int]]:
         m = re.fullmatch(r"([\w.]+)=(\d+)x(\d+)", item)
         if m is None:
             raise CodesignError(f"--folding: {item!r} is not layer=PExSIMD (e.g. fc0=2x8)")
+        if m.group(1) in out:
+            raise CodesignError(f"--folding: layer '{m.group(1)}' is given twice")
         out[m.group(1)] = {"pe": int(m.group(2)), "simd": int(m.group(3))}
+    if not out:
+        raise CodesignError("--folding: empty (give layer=PExSIMD, e.g. fc0=2x8)")
     return out
 
 

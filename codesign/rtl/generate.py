@@ -363,8 +363,8 @@ def generate(
         manifest = manifest_for(graph, hws, top, files, out_dir)
         if max_interval is not None and manifest["ideal_interval_cycles"] > max_interval:
             raise CodesignError(
-                f"{top} takes {manifest['ideal_interval_cycles']} cycles per inference, over the "
-                f"{max_interval} the target allows: {_bottleneck(manifest, in_beat_count(hws))}"
+                f"{top} starts an inference every {manifest['ideal_interval_cycles']} cycles, over "
+                f"the {max_interval} the target allows: {_bottleneck(manifest, in_beat_count(hws))}"
             )
         if source is not None:
             manifest["source"] = source
@@ -387,6 +387,13 @@ def model_graph(model: str, build_dir: str | Path = "build") -> IntGraph:
 
     onnx_path = Path(build_dir) / model / "onnx" / "model.onnx"
     if not onnx_path.is_file():
+        from codesign.models import zoo
+
+        if model not in zoo.ZOO:  # neither ours nor imported: say so, not "export it"
+            raise CodesignError(
+                f"unknown model '{model}' (known: {', '.join(sorted(zoo.ZOO))}, or a name "
+                "given to `codesign import`)"
+            )
         raise CodesignError(f"{onnx_path} not found (export the model '{model}' first)")
     return load_int_graph(onnx_path, name=model)
 
@@ -409,13 +416,16 @@ def main(argv: list[str]) -> int:
         help="fold every layer (as FINN's SetFolding) to sustain this many inferences per second",
     )
     ap.add_argument(
-        "--clock-mhz", type=positive_number, default=100.0, help="clock of --target-fps (100)"
+        "--clock-mhz", type=positive_number, default=None, help="clock of --target-fps (100)"
     )
     a = ap.parse_args(argv)
+    if a.clock_mhz is not None and a.target_fps is None:
+        return fail(CodesignError("--clock-mhz sets the clock of --target-fps: give both"))
+    a.clock_mhz = 100.0 if a.clock_mhz is None else a.clock_mhz
     try:
-        graph = model_graph(a.model, a.build_dir)
-        over = parse_folding(a.folding) if a.folding else None
+        over = parse_folding(a.folding) if a.folding is not None else None
         cycles = None if a.target_fps is None else target_cycles(a.target_fps, a.clock_mhz)
+        graph = model_graph(a.model, a.build_dir)
         folding = load_folding(Path(a.flows_dir) / f"{a.model}.yaml", graph, over, cycles)
         model_dir = Path(a.build_dir) / a.model
         out = model_dir / "rtl"

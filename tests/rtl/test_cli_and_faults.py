@@ -32,6 +32,27 @@ def test_verbs_report_one_line_and_exit_2(tmp_path, capsys, verb, argv):
     assert len(err) == 1 and err[0].startswith("codesign: error:") and "ghost" in err[0]
 
 
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["ghost"], "unknown model 'ghost'"),
+        (["ghost", "--clock-mhz", "50"], "--clock-mhz sets the clock of --target-fps"),
+        (["ghost", "--folding", "fc0=1x2,fc0=2x2"], "layer 'fc0' is given twice"),
+        (["ghost", "--folding", ","], "--folding: empty"),
+        (["ghost", "--folding", ""], "--folding: empty"),
+        (["ghost", "--target-fps", "1e-300"], "any folding meets it"),
+        (["ghost", "--target-fps", "1e9"], "less than one cycle"),
+    ],
+)
+def test_rtl_options_are_checked_before_any_work(tmp_path, capsys, argv, needle):
+    """Each is one line and exit 2, found before the model is even read."""
+    from codesign.rtl.generate import main
+
+    assert main([*argv, "--build-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("codesign: error:") and needle in err[0], err
+
+
 def test_golden_missing_a_layer_is_named(rtl):
     g, out = rtl
     gold = {
