@@ -79,7 +79,7 @@ synth: rtl ## Yosys resources for MODEL (TARGET=xc7|ice40)
 	$(RUN) codesign synth $(MODEL) --target $(TARGET)
 
 bitstream: setup ## MODEL's RTL (FOLDING=fc0=1x2,... to refold) to an iCE40 bitstream (DEVICE=up5k|hx8k)
-	$(RUN) codesign rtl $(MODEL) $(if $(FOLDING),--folding $(FOLDING))
+	$(RUN) codesign rtl $(MODEL) $(if $(FOLDING),--folding $(FOLDING)) $(if $(TARGET_FPS),--target-fps $(TARGET_FPS) $(if $(CLOCK_MHZ),--clock-mhz $(CLOCK_MHZ)))
 	$(RUN) codesign bitstream $(MODEL) --device $(DEVICE)
 
 hls4ml: setup ## hls4ml C-simulation (io_parallel + io_stream) vs the golden model

@@ -202,8 +202,6 @@ def simulate(
             f"threshold {params.theta} does not fit the encoder's {hp['A_W']}-bit theta port"
         )
     build_dir.mkdir(parents=True, exist_ok=True)
-    for name in TABLES.values():
-        shutil.copyfile(rtl_dir / name, build_dir / name)
     out = build_dir / "delta_results.json"
     out.unlink(missing_ok=True)
     cfg = {

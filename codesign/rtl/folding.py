@@ -6,6 +6,7 @@ default below; a folding that does not divide the layer is a CodesignError namin
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -53,7 +54,10 @@ MAX_TARGET_CYCLES = 2**40  # beyond this a target says nothing (and prints as no
 
 def target_cycles(fps: float, clock_mhz: float) -> int:
     """Cycles per inference that `fps` inferences per second leave at `clock_mhz`."""
-    cycles = clock_mhz * 1e6 // fps
+    budget = clock_mhz * 1e6 / fps
+    if not math.isfinite(budget):
+        raise CodesignError(f"--target-fps {fps:g} at {clock_mhz:g} MHz: no finite cycle budget")
+    cycles = budget // 1
     if cycles < 1:
         raise CodesignError(
             f"--target-fps {fps:g} at {clock_mhz:g} MHz leaves less than one cycle per inference"

@@ -306,13 +306,19 @@ def in_beat_count(hws: list[LayerHW]) -> int:
     return hws[0].n // hws[0].in_beat
 
 
-def _bottleneck(manifest: dict, fill: int) -> str:
-    slow = max(manifest["layers"], key=lambda lay: lay["ideal_cycles"])
-    if fill >= slow["ideal_cycles"]:
-        return f"the input stream needs {fill} beats per vector (raise --in-beat)"
-    if slow["ideal_cycles"] >= manifest["ideal_interval_cycles"]:
-        return f"layer '{slow['name']}' needs {slow['ideal_cycles']} cycles"
-    return "an activation stage unit (ASQ/AdaLog) sets the interval"
+def _bottleneck(graph: IntGraph, hws: list[LayerHW], max_interval: int) -> str:
+    """Every stage whose own interval is over the target, named."""
+    over, fill = [], in_beat_count(hws)
+    if fill > max_interval:
+        over.append(f"the input stream needs {fill} beats per vector (raise --in-beat)")
+    over += [f"layer '{h.name}' needs {h.cycles} cycles" for h in hws if h.cycles > max_interval]
+    for pair in _units(graph, hws):
+        over += [
+            f"stage unit '{u.name}' ({u.module}) needs {u.interval} cycles"
+            for u in pair
+            if u is not None and u.interval > max_interval
+        ]
+    return "; ".join(over) or "no single stage (report this)"
 
 
 def generate(
@@ -364,7 +370,7 @@ def generate(
         if max_interval is not None and manifest["ideal_interval_cycles"] > max_interval:
             raise CodesignError(
                 f"{top} starts an inference every {manifest['ideal_interval_cycles']} cycles, over "
-                f"the {max_interval} the target allows: {_bottleneck(manifest, in_beat_count(hws))}"
+                f"the {max_interval} the target allows: {_bottleneck(graph, hws, max_interval)}"
             )
         if source is not None:
             manifest["source"] = source

@@ -37,11 +37,15 @@ def copy_tables(source_dirs: Iterable[Path], run_dir: Path) -> None:
     """Put the $readmemh tables of generated RTL where a simulator looks for them.
 
     Generated tops name their tables relative to their own folder (`mem/fc0_w.hex`, `syn.hex`),
-    so the folder can be moved or handed to another tool; Yosys finds them beside the source,
-    but a simulator opens them relative to its working directory: this copies each source
-    folder's `*.hex` and `mem/` into run_dir (fresh each run, so an edited table is seen)."""
+    so the folder can be moved or handed to another tool. A simulator opens them relative to
+    its working directory: this copies each source folder's `*.hex` and `mem/` into run_dir
+    (fresh each run, so an edited table is seen). Yosys 0.23 looks in its working directory
+    first and beside the source second: our synthesis runs in a fresh folder, so it reads the
+    source's; run Yosys elsewhere only from a folder holding no other model's `mem/`."""
     run_dir = Path(run_dir)
     for d in dict.fromkeys(Path(s) for s in source_dirs):
+        if d.resolve() == run_dir.resolve():
+            continue  # already where the simulator looks
         for f in d.glob("*.hex"):
             shutil.copyfile(f, run_dir / f.name)
         if (d / "mem").is_dir():

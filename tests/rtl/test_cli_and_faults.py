@@ -41,6 +41,8 @@ def test_verbs_report_one_line_and_exit_2(tmp_path, capsys, verb, argv):
         (["ghost", "--folding", ","], "--folding: empty"),
         (["ghost", "--folding", ""], "--folding: empty"),
         (["ghost", "--target-fps", "1e-300"], "any folding meets it"),
+        (["ghost", "--target-fps", "1e-320"], "no finite cycle budget"),
+        (["ghost", "--target-fps", "1", "--clock-mhz", "1e308"], "no finite cycle budget"),
         (["ghost", "--target-fps", "1e9"], "less than one cycle"),
     ],
 )

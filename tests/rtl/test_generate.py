@@ -151,3 +151,17 @@ def test_cli_generates_digits_mlp_and_sim_refuses_it_once_the_model_changes(
     assert sim_main(["digits_mlp", "--build-dir", str(tmp_path)]) == 2
     line = error_line()
     assert "generated from another onnx/model.onnx" in line and "codesign rtl digits_mlp" in line
+
+
+def test_an_unmet_target_names_every_stage_over_it(tmp_path):
+    """Folded for 40 cycles but asked for 20: the error names each layer over 20 (and only
+    those), and the input stream when its beats are over too; no folder is written."""
+    g = synthetic_mlp((64, 64, 32, 10), quantizer="post", seed=2, name="t")
+    fold = {"fc0": (2, 64), "fc1": (1, 64), "fc2": (1, 8)}  # 32, 32, 40 cycles
+    with pytest.raises(CodesignError) as e:
+        generate(g, fold, tmp_path / "rtl", max_interval=20)
+    msg = str(e.value)
+    assert "layer 'fc0' needs 32 cycles; layer 'fc1' needs 32 cycles; layer 'fc2' needs 40" in msg
+    assert "input stream" not in msg and not (tmp_path / "rtl").exists()
+    with pytest.raises(CodesignError, match="the input stream needs 64 beats per vector"):
+        generate(g, fold, tmp_path / "rtl", in_beat=1, max_interval=40)
