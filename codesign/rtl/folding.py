@@ -21,8 +21,13 @@ DEFAULT_PE_CAP = 8
 DEFAULT_SIMD_CAP = 16
 
 
+def divisors(n: int) -> list[int]:
+    """The divisors of n, ascending: the foldings (and beats) a dimension of n allows."""
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
 def _largest_divisor(n: int, cap: int) -> int:
-    return max(d for d in range(1, min(n, cap) + 1) if n % d == 0)
+    return max(d for d in divisors(n) if d <= cap)
 
 
 def default_fold(layer: DenseLayer) -> tuple[int, int]:
@@ -33,20 +38,16 @@ def default_fold(layer: DenseLayer) -> tuple[int, int]:
     )
 
 
-def _divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
-
-
 def fold_for_cycles(layer: DenseLayer, cycles: int) -> tuple[int, int]:
     """The folding FINN's SetFolding would pick for an MVU to take at most `cycles` (>= 1) per
     vector: raise SIMD through the divisors of the input features first (wider input reads, no
     more accumulators), then PE through those of the outputs, stopping at the first that meets
     the target (fully parallel takes one cycle)."""
     n_in, n_out = layer.in_features, layer.out_features
-    for simd in _divisors(n_in):
+    for simd in divisors(n_in):
         if n_out * (n_in // simd) <= cycles:
             return 1, simd
-    return next(pe for pe in _divisors(n_out) if n_out // pe <= max(1, cycles)), n_in
+    return next(pe for pe in divisors(n_out) if n_out // pe <= max(1, cycles)), n_in
 
 
 MAX_TARGET_CYCLES = 2**40  # beyond this a target says nothing (and prints as noise)

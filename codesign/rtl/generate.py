@@ -18,7 +18,13 @@ from codesign.ir.graph import DenseLayer, IntGraph
 from codesign.paths import FLOWS_DIR, build_root, source_of
 from codesign.rtl import manifest as rtl_manifest
 from codesign.rtl.asq_hw import asq_unit
-from codesign.rtl.folding import check_folding, load_folding, parse_folding, target_cycles
+from codesign.rtl.folding import (
+    check_folding,
+    divisors,
+    load_folding,
+    parse_folding,
+    target_cycles,
+)
 from codesign.rtl.hexmem import write_hex
 from codesign.rtl.layer_hw import LayerHW, layer_hw
 from codesign.rtl.stage_hw import (
@@ -47,7 +53,7 @@ def top_name(model: str) -> str:
 def default_in_beat(n: int, bits: int) -> int:
     """Largest divisor of the input features whose beat is at most 512 bits wide."""
     return (
-        max(d for d in range(1, n + 1) if n % d == 0 and d * bits <= MAX_IN_BEAT_BITS)
+        max(d for d in divisors(n) if d * bits <= MAX_IN_BEAT_BITS)
         if (bits <= MAX_IN_BEAT_BITS)
         else 1
     )
